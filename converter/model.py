@@ -1,0 +1,110 @@
+"""The data that flows between the stages: inputs, parsed records, results, rejections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+class Stage(str, Enum):
+    """The pipeline stage at which a record was rejected (the ``stage`` of a rejects row)."""
+
+    READ = "read"
+    YAML = "yaml"
+    RECORD = "record"
+    SIDECAR = "sidecar"
+    EXPAND = "expand"
+    ENRICH = "enrich"
+    VALIDATE = "validate"
+    DUPLICATE = "duplicate"
+
+
+class RecordError(Exception):
+    """A record cannot be converted; carries the stage and a reason a person understands."""
+
+    def __init__(self, stage: Stage, reason: str, file: str | None = None) -> None:
+        super().__init__(reason)
+        self.stage = stage
+        self.reason = reason
+        self.file = file
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input record as found on disk or on standard input, not yet read."""
+
+    name: str
+    """What the user sees in messages: the path as given, or ``<stdin>``."""
+    path: Path | None = None
+    data: bytes | None = None
+    """The record's bytes when it came from standard input."""
+    data_dir: Path | None = None
+    """The pfocr-database ``_data`` folder holding this record's sidecars, if any."""
+
+    @property
+    def stem_figid(self) -> str | None:
+        """The figid the file name promises (``<figid>.md`` or ``<figid>.md.gz``)."""
+        if self.path is None:
+            return None
+        name = self.path.name
+        for suffix in (".md.gz", ".md"):
+            if name.endswith(suffix):
+                return name[: -len(suffix)]
+        return None
+
+
+@dataclass
+class SidecarRow:
+    """One row of a sidecar table, with its line number for messages."""
+
+    line: int
+    values: dict[str, str]
+
+
+@dataclass
+class Sidecars:
+    """The sidecar tables of one figure; a missing table is an empty list."""
+
+    genes: list[SidecarRow] = field(default_factory=list)
+    chemicals: list[SidecarRow] = field(default_factory=list)
+    diseases: list[SidecarRow] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    """Sidecar kind -> file name, for messages."""
+
+
+@dataclass
+class Record:
+    """A parsed record: its front matter (strings, lists, mappings, None) and sidecars."""
+
+    source_name: str
+    figid: str
+    front: dict[str, Any]
+    sidecars: Sidecars
+
+
+@dataclass
+class Stats:
+    """Per-record counts that add up into the run summary."""
+
+    genes_with_id: int = 0
+    symbols_without_id: int = 0
+    triples: int = 0
+
+    def add(self, other: Stats) -> None:
+        self.genes_with_id += other.genes_with_id
+        self.symbols_without_id += other.symbols_without_id
+        self.triples += other.triples
+
+
+MISSING = frozenset({"", "NA", "N/A", ".na.character", ".na", "NULL", "null", "None", "NaN"})
+"""How the real data spells a missing value (design pitfall 4); such values make no triple."""
+
+
+def present(value: object) -> str | None:
+    """The value as text, or None when it is missing (None, or one of :data:`MISSING`)."""
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else str(value)
+    return None if text in MISSING else text

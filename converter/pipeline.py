@@ -1,0 +1,172 @@
+"""The data flow of one run: read → expand → enrich → validate → write, in batches.
+
+Batches of records are converted independently (in worker processes with ``jobs > 1``) and
+their results are taken in input order, so the output is the same whatever the number of
+workers. Every record read ends up converted or rejected with a reason: the accounting
+``read == converted + rejected`` holds for every run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+
+import pyoxigraph as ox
+
+from .enrich import enrich
+from .expand import expand
+from .model import Record, RecordError, Source, Stage, Stats
+from .read import load_record
+from .validate import Finding, validate_records
+from .vocab import figure_iri
+from .write import record_nquads
+
+DEFAULT_BATCH_SIZE = 50
+
+
+@dataclass
+class Converted:
+    source: str
+    figid: str
+    nquads: bytes
+    stats: Stats
+    findings: list[Finding] = field(default_factory=list)
+    """Warnings (a converted record has no violations)."""
+
+
+@dataclass
+class Rejected:
+    source: str
+    figid: str | None
+    stage: Stage
+    reason: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def row(self) -> dict[str, object]:
+        """The record's line in ``rejects.jsonl``."""
+        row: dict[str, object] = {
+            "file": self.source,
+            "figid": self.figid,
+            "stage": self.stage.value,
+            "reason": self.reason,
+        }
+        if self.findings:
+            row["violations"] = [f.as_dict() for f in self.findings if f.is_violation]
+        return row
+
+
+Outcome = Converted | Rejected
+
+
+@dataclass
+class _Prepared:
+    source: Source
+    record: Record
+    triples: list[ox.Triple]
+    stats: Stats
+
+
+def _prepare(source: Source) -> _Prepared | Rejected:
+    """Read, expand and enrich one record, or say why it cannot be."""
+    stage = Stage.READ
+    figid = source.stem_figid
+    try:
+        record = load_record(source)
+        figid = record.figid
+        stage = Stage.EXPAND
+        described = expand(record)
+        stage = Stage.ENRICH
+        triples, stats = enrich(record, described)
+    except RecordError as err:
+        reason = f"{err.file}: {err.reason}" if err.file else err.reason
+        return Rejected(source.name, figid, err.stage, reason)
+    except Exception as err:  # a record must never stop the run: report it instead
+        return Rejected(source.name, figid, stage, f"unexpected {type(err).__name__}: {err}")
+    return _Prepared(source, record, triples, stats)
+
+
+def _violation_reason(findings: Sequence[Finding]) -> str:
+    violations = [f for f in findings if f.is_violation]
+    first = violations[0]
+    where = f" ({first.path})" if first.path else ""
+    more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+    return f"SHACL {first.shape}{where}: {first.message} [focus {first.focus}]{more}"
+
+
+def convert_batch(sources: Sequence[Source], validate: bool = True) -> list[Outcome]:
+    """Convert a batch of records; one outcome per source, in order."""
+    prepared = [_prepare(source) for source in sources]
+    good = [p for p in prepared if isinstance(p, _Prepared)]
+    findings = validate_records([p.triples for p in good]) if validate else [[] for _ in good]
+    by_id = {id(p): f for p, f in zip(good, findings, strict=True)}
+    outcomes: list[Outcome] = []
+    for item in prepared:
+        if isinstance(item, Rejected):
+            outcomes.append(item)
+            continue
+        found = by_id[id(item)]
+        if any(f.is_violation for f in found):
+            outcomes.append(
+                Rejected(item.source.name, item.record.figid, Stage.VALIDATE,
+                         _violation_reason(found), found)
+            )
+        else:
+            nquads = record_nquads(item.triples, figure_iri(item.record.figid))
+            outcomes.append(Converted(item.source.name, item.record.figid, nquads, item.stats, found))
+    return outcomes
+
+
+def _convert_batch_validated(sources: Sequence[Source]) -> list[Outcome]:
+    return convert_batch(sources, validate=True)
+
+
+def _convert_batch_unvalidated(sources: Sequence[Source]) -> list[Outcome]:
+    return convert_batch(sources, validate=False)
+
+
+def _batches(sources: Iterable[Source], size: int) -> Iterator[list[Source]]:
+    iterator = iter(sources)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def convert_all(
+    sources: Sequence[Source],
+    *,
+    validate: bool = True,
+    jobs: int = 1,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
+) -> Iterator[Outcome]:
+    """Outcomes for ``sources`` in input order, duplicates of an earlier figid rejected."""
+    worker = _convert_batch_validated if validate else _convert_batch_unvalidated
+    batches = _batches(sources, batch_size)
+    seen: dict[str, str] = {}
+    if jobs > 1 and len(sources) > batch_size:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(jobs) as pool:
+            yield from _deduplicated(pool.imap(worker, batches), seen, on_batch)
+    else:
+        yield from _deduplicated(map(worker, batches), seen, on_batch)
+
+
+def _deduplicated(
+    results: Iterable[list[Outcome]], seen: dict[str, str], on_batch: Callable[[int], None] | None
+) -> Iterator[Outcome]:
+    for outcomes in results:
+        for outcome in outcomes:
+            if isinstance(outcome, Converted):
+                if outcome.figid in seen:
+                    outcome = Rejected(
+                        outcome.source,
+                        outcome.figid,
+                        Stage.DUPLICATE,
+                        f"figid {outcome.figid!r} was already converted from {seen[outcome.figid]}",
+                    )
+                else:
+                    seen[outcome.figid] = outcome.source
+            yield outcome
+        if on_batch is not None:
+            on_batch(len(outcomes))

@@ -1,0 +1,112 @@
+"""Namespaces and IRI builders: the one place where the project's IRI conventions live.
+
+Every IRI the converter mints is built here, following ``design.md`` (the forms WikiPathways
+RDF and the OBO / identifiers.org / NLM graphs use), so that PFOCR output joins with them.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+SCHEMA = "http://schema.org/"
+DCTERMS = "http://purl.org/dc/terms/"
+WP = "http://vocabularies.wikipathways.org/wp#"
+FOAF = "http://xmlns.com/foaf/0.1/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+PROV = "http://www.w3.org/ns/prov#"
+SH = "http://www.w3.org/ns/shacl#"
+PFOCR = "https://pfocr.wikipathways.org/vocab#"
+"""Our own terms, defined in ``ontology/pfocr.ttl`` and nowhere else."""
+
+PREFIXES: dict[str, str] = {
+    "schema": SCHEMA,
+    "dcterms": DCTERMS,
+    "wp": WP,
+    "foaf": FOAF,
+    "skos": SKOS,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "pfocr": PFOCR,
+    "ncbigene": "https://identifiers.org/ncbigene/",
+    "pmc": "https://identifiers.org/pmc/",
+    "chebi": "https://identifiers.org/chebi/",
+    "obo": "http://purl.obolibrary.org/obo/",
+    "mesh": "http://id.nlm.nih.gov/mesh/",
+
+}
+"""Prefixes written into Turtle / TriG output (``schema:`` deliberately http, pitfall 8)."""
+
+FIGURE_BASE = "https://pfocr.wikipathways.org/figures/"
+CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
+PMC_SITE = "https://www.ncbi.nlm.nih.gov"
+
+# What stays as written in an identifier placed in an IRI path: RFC 3986 path characters.
+# Everything else (space, <>"{}|\\^`, controls, '%', '?', '#', non-ASCII) is percent-encoded
+# as UTF-8, so the IRI is ASCII, parses in strict parsers and decodes back to the exact id.
+_PATH_SAFE = "/:;()._-~!$&'*+,=@"
+
+
+def iri_safe(text: str) -> str:
+    """Percent-encode an identifier (a DOI, say) for use in an IRI path."""
+    return quote(text, safe=_PATH_SAFE)
+
+
+def token(text: str) -> str:
+    """Encode free text (an OCR word) as one IRI segment: ASCII only, no reserved chars."""
+    return quote(text, safe="")
+
+
+def figure_iri(figid: str) -> str:
+    """The figure's own IRI, as in the record's ``@id``."""
+    return f"{FIGURE_BASE}{token(figid)}.html"
+
+
+def ncbigene_iri(gene_id: str) -> str:
+    """NCBI Gene, the form WikiPathways RDF uses since 2021."""
+    return f"https://identifiers.org/ncbigene/{gene_id}"
+
+
+def taxon_iri(taxid: str) -> str:
+    return f"http://purl.obolibrary.org/obo/NCBITaxon_{taxid}"
+
+
+def pmc_iri(pmcid: str) -> str:
+    return f"https://identifiers.org/pmc/{token(pmcid)}"
+
+
+def pmc_article_page(pmcid: str) -> str:
+    return f"{PMC_SITE}/pmc/articles/{token(pmcid)}/"
+
+
+def doi_iri(doi: str) -> str:
+    return f"https://doi.org/{iri_safe(doi)}"
+
+
+def mesh_iri(mesh_ui: str) -> str:
+    return f"http://id.nlm.nih.gov/mesh/{mesh_ui}"
+
+
+def chebi_iri(number: str) -> str:
+    """ChEBI as WikiPathways writes it (``wp:bdbChEBI``)."""
+    return f"https://identifiers.org/chebi/CHEBI:{number}"
+
+
+def chebi_obo_iri(number: str) -> str:
+    return f"http://purl.obolibrary.org/obo/CHEBI_{number}"
+
+
+def doid_iri(number: str) -> str:
+    return f"http://purl.obolibrary.org/obo/DOID_{number}"
+
+
+def wikipathways_iri(wpid: str) -> str:
+    return f"https://identifiers.org/wikipathways/{token(wpid)}"
+
+
+def ndex_iri(uuid: str) -> str:
+    return f"https://www.ndexbio.org/viewer/networks/{token(uuid)}"

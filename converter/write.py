@@ -1,0 +1,162 @@
+"""Write stage: RDF files, the rejects report and the validation report, all-or-nothing.
+
+Converted records are appended to a staging N-Quads file (one named graph per figure) as
+they arrive, in input order; when the run completes, every requested format is serialized
+from it by pyoxigraph, streaming, and each output replaces its previous version by an atomic
+rename. A run that fails or is interrupted removes its temporary files and leaves the
+previous outputs untouched: never a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from .vocab import PREFIXES
+
+FORMATS: dict[str, ox.RdfFormat] = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+DEFAULT_FORMATS = ("ttl", "nt")
+BASENAME = "pfocr"
+REJECTS_FILE = "rejects.jsonl"
+VALIDATION_FILE = "validation.ttl"
+
+
+def record_nquads(triples: Iterable[ox.Triple], graph: str) -> bytes:
+    """One record's triples as N-Quads in the named graph ``graph``, grouped by subject."""
+    name = ox.NamedNode(graph)
+    by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+    for triple in triples:
+        by_subject.setdefault(triple.subject, []).append(triple)
+    quads = (
+        ox.Quad(t.subject, t.predicate, t.object, name)
+        for group in by_subject.values()
+        for t in group
+    )
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+
+
+class AtomicFiles:
+    """Temporary files in one folder that replace their targets only on :meth:`commit`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._pending: dict[Path, Path] = {}
+
+    def temp_for(self, name: str) -> Path:
+        """A new temporary path that will become ``folder/name``."""
+        fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
+        os.close(fd)
+        self._pending[self.folder / name] = Path(temp)
+        return Path(temp)
+
+    def commit(self) -> list[Path]:
+        """Rename every temporary file over its target; return the targets."""
+        umask = os.umask(0)
+        os.umask(umask)
+        done = []
+        for target, temp in self._pending.items():
+            temp.chmod(0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual mode
+            os.replace(temp, target)
+            done.append(target)
+        self._pending.clear()
+        return done
+
+    def drop(self, name: str) -> None:
+        """Delete the temporary file for ``name``; ``name`` will not be written."""
+        self._pending.pop(self.folder / name).unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        for temp in self._pending.values():
+            temp.unlink(missing_ok=True)
+        self._pending.clear()
+
+    def __enter__(self) -> AtomicFiles:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.discard()  # after a commit there is nothing left to discard
+
+
+class OutputWriter:
+    """The output folder of one run: staged RDF, rejects, validation findings."""
+
+    def __init__(self, outdir: Path, formats: Iterable[str]) -> None:
+        self.outdir = outdir
+        self.formats = list(formats)
+        outdir.mkdir(parents=True, exist_ok=True)
+        self.files = AtomicFiles(outdir)
+        self._staged_path = self.files.temp_for(f"{BASENAME}.nq")
+        self._staged: IO[bytes] = open(self._staged_path, "wb")  # noqa: SIM115 - closed in finish
+        self._rejects_path = self.files.temp_for(REJECTS_FILE)
+        self._rejects: IO[str] = open(self._rejects_path, "w", encoding="utf-8")  # noqa: SIM115
+        self._keep_nq = "nq" in self.formats
+
+    def add_record(self, nquads: bytes) -> None:
+        self._staged.write(nquads)
+
+    def add_reject(self, row: dict[str, Any]) -> None:
+        self._rejects.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
+
+    @property
+    def staged_nquads(self) -> Path:
+        """The N-Quads written so far (complete once :meth:`finish` has begun)."""
+        return self._staged_path
+
+    def finish(self, validation_report: bytes | None) -> list[Path]:
+        """Serialize every format, then put all outputs in place; return their paths."""
+        self._staged.close()
+        self._rejects.close()
+        for name in self.formats:
+            if name != "nq":
+                self._derive(name)
+        if validation_report is not None:
+            self.files.temp_for(VALIDATION_FILE).write_bytes(validation_report)
+        if not self._keep_nq:
+            self.files.drop(f"{BASENAME}.nq")
+        return self.files.commit()
+
+    def _derive(self, name: str) -> None:
+        target = self.files.temp_for(f"{BASENAME}.{name}")
+        fmt = FORMATS[name]
+        quads = ox.parse(path=self._staged_path, format=ox.RdfFormat.N_QUADS)
+        statements: Iterator[ox.Quad] | Iterator[ox.Triple] = (
+            quads if fmt.supports_datasets else (q.triple for q in quads)
+        )
+        prefixes = PREFIXES if fmt not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS) else None
+        ox.serialize(statements, target, fmt, prefixes=prefixes)
+
+    def close(self) -> None:
+        """Abandon the run: close and delete every temporary file."""
+        for stream in (self._staged, self._rejects):
+            if not stream.closed:
+                stream.close()
+        self.files.discard()
+
+    def __enter__(self) -> OutputWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
