@@ -51,16 +51,43 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for pfocr.<format>, rejects.jsonl and validation.ttl.")
-@click.option("-f", "--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
-              callback=_formats, help=f"Comma-separated output formats: {','.join(FORMATS)}.")
-@click.option("--validate/--no-validate", default=True, show_default=True,
-              help="Check every record against the SHACL shapes; violating records are rejected.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
-              show_default="number of cores", help="Worker processes.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE,
-              show_default=True, help="Records per batch (per SHACL call).")
+@click.option(
+    "-o",
+    "--outdir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for pfocr.<format>, rejects.jsonl and validation.ttl.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "formats",
+    default=",".join(DEFAULT_FORMATS),
+    show_default=True,
+    callback=_formats,
+    help=f"Comma-separated output formats: {','.join(FORMATS)}.",
+)
+@click.option(
+    "--validate/--no-validate",
+    default=True,
+    show_default=True,
+    help="Check every record against the SHACL shapes; violating records are rejected.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="number of cores",
+    help="Worker processes.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Records per batch (per SHACL call).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no SHACL digest.")
 def convert(
     inputs: tuple[str, ...],

@@ -27,7 +27,7 @@ def convert_to_folder(
     options: ConvertOptions,
     *,
     stdin: io.BufferedIOBase | None = None,
-    progress: Callable[[int], object] | None = None,
+    progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], object] | None = None,
 ) -> tuple[Summary, list[Path]]:
     """Convert ``inputs`` into ``outdir``; return the summary and the files written.

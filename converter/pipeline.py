@@ -109,12 +109,19 @@ def convert_batch(sources: Sequence[Source], validate: bool = True) -> list[Outc
         found = by_id[id(item)]
         if any(f.is_violation for f in found):
             outcomes.append(
-                Rejected(item.source.name, item.record.figid, Stage.VALIDATE,
-                         _violation_reason(found), found)
+                Rejected(
+                    item.source.name,
+                    item.record.figid,
+                    Stage.VALIDATE,
+                    _violation_reason(found),
+                    found,
+                )
             )
         else:
             nquads = record_nquads(item.triples, figure_iri(item.record.figid))
-            outcomes.append(Converted(item.source.name, item.record.figid, nquads, item.stats, found))
+            outcomes.append(
+                Converted(item.source.name, item.record.figid, nquads, item.stats, found)
+            )
     return outcomes
 
 

@@ -17,7 +17,7 @@ import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -36,7 +36,7 @@ _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 class TextPreservingLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """A safe YAML loader (libyaml when available) that keeps every scalar as its text."""
 
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # A node met twice is an alias (*name) of an anchored node (&name).
@@ -218,7 +218,7 @@ def parse_front_matter(name: str, text: str) -> dict[str, Any]:
     if "\x00" in body:
         raise RecordError(Stage.YAML, "front matter contains NUL bytes (a binary file?)")
     try:
-        data = yaml.load(body, Loader=TextPreservingLoader)  # noqa: S506 - safe, text-only loader
+        data = yaml.load(body, Loader=TextPreservingLoader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f" at line {mark.line + 2}, column {mark.column + 1}" if mark else ""

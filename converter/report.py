@@ -84,16 +84,30 @@ def validation_report(rows: list[FindingRow]) -> bytes:
     figure (``pfocr:figure``) it belongs to.
     """
     report = ox.BlankNode("report")
-    sh = {name: ox.NamedNode(SH + name) for name in (
-        "ValidationReport", "ValidationResult", "conforms", "result", "focusNode",
-        "resultPath", "value", "resultMessage", "resultSeverity", "sourceConstraintComponent",
-    )}
+    sh = {
+        name: ox.NamedNode(SH + name)
+        for name in (
+            "ValidationReport",
+            "ValidationResult",
+            "conforms",
+            "result",
+            "focusNode",
+            "resultPath",
+            "value",
+            "resultMessage",
+            "resultSeverity",
+            "sourceConstraintComponent",
+        )
+    }
     rdf_type = ox.NamedNode(RDF + "type")
     conforms = not any(r.finding.is_violation for r in rows)
     triples = [
         ox.Triple(report, rdf_type, sh["ValidationReport"]),
-        ox.Triple(report, sh["conforms"], ox.Literal(str(conforms).lower(),
-                                                     datatype=ox.NamedNode(XSD + "boolean"))),
+        ox.Triple(
+            report,
+            sh["conforms"],
+            ox.Literal(str(conforms).lower(), datatype=ox.NamedNode(XSD + "boolean")),
+        ),
     ]
     for index, row in enumerate(rows, start=1):
         f = row.finding
@@ -104,8 +118,11 @@ def validation_report(rows: list[FindingRow]) -> bytes:
             ox.Triple(result, sh["focusNode"], _node(f.focus)),
             ox.Triple(result, sh["resultMessage"], ox.Literal(f.message)),
             ox.Triple(result, sh["resultSeverity"], ox.NamedNode(SH + f.severity)),
-            ox.Triple(result, sh["sourceConstraintComponent"],
-                      ox.NamedNode(f"{SH}{f.component}ConstraintComponent")),
+            ox.Triple(
+                result,
+                sh["sourceConstraintComponent"],
+                ox.NamedNode(f"{SH}{f.component}ConstraintComponent"),
+            ),
             ox.Triple(result, ox.NamedNode(PFOCR + "sourceFile"), ox.Literal(row.file)),
         ]
         if f.path is not None and not f.path.startswith("^"):
@@ -116,7 +133,9 @@ def validation_report(rows: list[FindingRow]) -> bytes:
             figure = ox.NamedNode(figure_iri(row.figid))
             triples.append(ox.Triple(result, ox.NamedNode(PFOCR + "figure"), figure))
     prefixes = {**PREFIXES, "sh": SH}
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    data = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    assert data is not None  # no output file given: serialize returns the bytes
+    return data
 
 
 def _node(value: str) -> ox.NamedNode | ox.Literal:
@@ -124,4 +143,3 @@ def _node(value: str) -> ox.NamedNode | ox.Literal:
         return ox.NamedNode(value)
     except ValueError:
         return ox.Literal(value)
-

@@ -68,7 +68,9 @@ def _shape_labels() -> dict[rdflib.term.Node, str]:
     return labels
 
 
-def _to_rdflib(term: ox.NamedNode | ox.Literal | ox.BlankNode) -> rdflib.term.Node:
+def _to_rdflib(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple) -> rdflib.term.Node:
+    if isinstance(term, ox.Triple):
+        raise TypeError("RDF-star quoted triples are not part of pfocr-rdf's output")
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -127,7 +129,9 @@ def _findings(report: rdflib.Graph) -> list[Finding]:
                 component=component.removesuffix("ConstraintComponent"),
             )
         )
-    findings.sort(key=lambda f: (SEVERITY_ORDER.index(f.severity), f.focus, f.path or "", f.message))
+    findings.sort(
+        key=lambda f: (SEVERITY_ORDER.index(f.severity), f.focus, f.path or "", f.message)
+    )
     return findings
 
 
@@ -140,7 +144,7 @@ def _path_text(report: rdflib.Graph, path: rdflib.term.Node | None) -> str | Non
 
 def _nodes(triples: Sequence[ox.Triple]) -> set[str]:
     """The IRIs a record's triples talk about (subjects and IRI objects)."""
-    nodes = {t.subject.value for t in triples}
+    nodes = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
     nodes.update(t.object.value for t in triples if isinstance(t.object, ox.NamedNode))
     return nodes
 

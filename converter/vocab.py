@@ -37,7 +37,6 @@ PREFIXES: dict[str, str] = {
     "chebi": "https://identifiers.org/chebi/",
     "obo": "http://purl.obolibrary.org/obo/",
     "mesh": "http://id.nlm.nih.gov/mesh/",
-
 }
 """Prefixes written into Turtle / TriG output (``schema:`` deliberately http, pitfall 8)."""
 

@@ -37,7 +37,7 @@ VALIDATION_FILE = "validation.ttl"
 def record_nquads(triples: Iterable[ox.Triple], graph: str) -> bytes:
     """One record's triples as N-Quads in the named graph ``graph``, grouped by subject."""
     name = ox.NamedNode(graph)
-    by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+    by_subject: dict[object, list[ox.Triple]] = {}
     for triple in triples:
         by_subject.setdefault(triple.subject, []).append(triple)
     quads = (
@@ -45,7 +45,9 @@ def record_nquads(triples: Iterable[ox.Triple], graph: str) -> bytes:
         for group in by_subject.values()
         for t in group
     )
-    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    assert data is not None  # no output file given: serialize returns the bytes
+    return data
 
 
 class AtomicFiles:

@@ -1,0 +1,152 @@
+"""The ``pfocr-rdf convert`` contract: files, rejects report, summary, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from helpers import EXAMPLES, record_text, write_db
+
+from converter.cli import cli
+
+
+def run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_examples_convert_with_exit_0(tmp_path: Path) -> None:
+    code, out, _ = run("convert", str(EXAMPLES), "-o", str(tmp_path), "-j", "1")
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "pfocr.nt",
+        "pfocr.ttl",
+        "rejects.jsonl",
+        "validation.ttl",
+    ]
+    assert "4 records read: 4 converted, 0 rejected (ok)" in out
+    # 8 + 5 + 4 genes with ids in the three example figures with genes sidecars; TP53 and
+    # MDM2 of the figure without sidecars have none.
+    assert "genes: 17 with NCBI Gene ids, 2 symbols without" in out
+    assert (tmp_path / "rejects.jsonl").read_text() == ""
+
+
+def test_some_rejected_gives_exit_1_and_rejects_rows(tmp_path: Path) -> None:
+    db = write_db(
+        tmp_path / "db",
+        {
+            "PMC1__good": record_text("PMC1__good"),
+            "PMC2__bad-id": record_text(
+                "PMC2__bad-id", jsonld_id="https://pfocr.wikipathways.org/figures/PMC2__x.html"
+            ),
+            "PMC3__no-fm": "just text\n",
+        },
+    )
+    code, out, _ = run("convert", str(db), "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert "3 records read: 1 converted, 2 rejected (ok)" in out
+    rows = [
+        json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()
+    ]
+    assert [(Path(r["file"]).name, r["figid"], r["stage"]) for r in rows] == [
+        ("PMC2__bad-id.md", "PMC2__bad-id", "record"),
+        ("PMC3__no-fm.md", "PMC3__no-fm", "yaml"),
+    ]
+    assert "@id" in rows[0]["reason"] and "front matter" in rows[1]["reason"]
+    graphs = ox.parse(path=tmp_path / "out" / "pfocr.nt", format=ox.RdfFormat.N_TRIPLES)
+    assert {q.subject.value for q in graphs} >= {
+        "https://pfocr.wikipathways.org/figures/PMC1__good.html"
+    }
+
+
+def test_duplicate_figid_second_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder / "PMC1__dup.md").write_text(record_text("PMC1__dup"))
+    code, _, _ = run("convert", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "o"))
+    assert code == 1
+    (row,) = [json.loads(x) for x in (tmp_path / "o" / "rejects.jsonl").read_text().splitlines()]
+    assert row["stage"] == "duplicate" and row["file"].startswith(str(tmp_path / "b"))
+    assert "already converted from" in row["reason"]
+
+
+def test_stdin_record(tmp_path: Path) -> None:
+    code, out, _ = run("convert", "-", "-o", str(tmp_path), stdin=record_text().encode())
+    assert code == 0 and "1 records read: 1 converted" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["convert", "missing-folder", "-o", "x"], "input not found: missing-folder"),
+        (["convert", "examples", "-o", "x", "-f", "ttl,xml"], "unknown format 'xml'"),
+        (["convert", "examples"], "Missing option '-o'"),
+        (["convert", "-o", "x"], "Missing argument 'INPUTS...'"),
+    ],
+)
+def test_usage_errors_exit_2(
+    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(EXAMPLES.parent)
+    code, _, err = run(*args)
+    assert code == 2
+    assert message in err
+
+
+def test_all_formats_parse(tmp_path: Path) -> None:
+    code, _, _ = run("convert", str(EXAMPLES), "-o", str(tmp_path), "-f", "ttl,nt,nq,trig,jsonld")
+    assert code == 0
+    counts = {}
+    for name in ("ttl", "nt", "nq", "trig", "jsonld"):
+        path = tmp_path / f"pfocr.{name}"
+        quads = list(ox.parse(path=path, format=ox.RdfFormat.from_extension(name)))
+        counts[name] = len({q.triple for q in quads})
+    assert len(set(counts.values())) == 1, counts
+    trig_graphs = {q.graph_name for q in ox.parse(path=tmp_path / "pfocr.trig")}
+    assert len(trig_graphs) == 4
+
+
+def test_output_is_identical_whatever_the_jobs(tmp_path: Path) -> None:
+    many = tmp_path / "many"
+    for copy in range(3):  # 12 records, in several batches
+        shutil.copytree(EXAMPLES, many / f"copy{copy}")
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        run("convert", str(many), "-o", str(out), "-j", jobs, "--batch-size", "2")
+        outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert outputs[0] == outputs[1]
+    assert outputs[0]["rejects.jsonl"].count(b'"duplicate"') == 8
+
+
+def test_failed_run_keeps_previous_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    run("convert", str(EXAMPLES), "-o", str(out))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("converter.write.OutputWriter._derive", explode)
+    with pytest.raises(RuntimeError):
+        run("convert", str(EXAMPLES / "_figures" / "PMC9000003__ex-p53-f1.md"), "-o", str(out))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_console_script_runs(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "pfocr-rdf"
+    result = subprocess.run(
+        [str(exe), "convert", str(EXAMPLES), "-o", str(tmp_path), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("4 records read")

@@ -1,0 +1,218 @@
+"""Enrich stage: figure, paper, genes, organisms, chemicals, diseases, links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from helpers import genes_tsv, parse_nt, record_text, value, write_db
+
+from converter.enrich import enrich
+from converter.expand import expand
+from converter.model import RecordError, Stats
+from converter.read import discover, load_record
+
+F = "https://pfocr.wikipathways.org/figures/PMC1234567__test-f1.html"
+P = "https://identifiers.org/pmc/PMC1234567"
+G = "https://identifiers.org/ncbigene/7157"
+T = "http://purl.obolibrary.org/obo/NCBITaxon_9606"
+C = "http://id.nlm.nih.gov/mesh/D000255"
+K = "https://identifiers.org/chebi/CHEBI:15422"
+D = "http://id.nlm.nih.gov/mesh/D009369"
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+S, DCT, WP = (
+    "http://schema.org/",
+    "http://purl.org/dc/terms/",
+    "http://vocabularies.wikipathways.org/wp#",
+)
+PF, XSD = "https://pfocr.wikipathways.org/vocab#", "http://www.w3.org/2001/XMLSchema#"
+LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+EXACT = "<http://www.w3.org/2004/02/skos/core#exactMatch>"
+FOAF = "http://xmlns.com/foaf/0.1/"
+
+# Every triple below was written by hand from the fixture record and sidecars in convert().
+EXPECTED = f"""
+<{F}> {RDF_TYPE} <{S}Dataset> .
+<{F}> <{S}description> "A test caption." .
+<{F}> <{S}license> <https://creativecommons.org/publicdomain/zero/1.0/> .
+<{F}> <{S}creator> <{F}#creator> .
+<{F}#creator> {RDF_TYPE} <{S}Organization> .
+<{F}#creator> <{S}name> "WikiPathways" .
+<{F}> <{S}keywords> "TP53" .
+<{F}> <{S}keywords> "MDM2" .
+<{F}> {RDF_TYPE} <{PF}Figure> .
+<{F}> <{DCT}identifier> "PMC1234567__test-f1" .
+<{F}> <{DCT}title> "A test pathway" .
+<{F}> <{S}name> "A test pathway" .
+<{F}> <{PF}figureNumber> "F1" .
+<{F}> <{PF}figureType> "Figure" .
+<{F}> <{PF}figureAlias> "PMC1234567__F1" .
+<{F}> <{PF}pathwayScore> "0.9"^^<{XSD}double> .
+<{F}> <{FOAF}page> <https://www.ncbi.nlm.nih.gov/pmc/articles/PMC1234567/figure/F1/> .
+<{F}> <{S}image> <https://www.ncbi.nlm.nih.gov/pmc/articles/PMC1234567/bin/test-f1.jpg> .
+<{F}> <{DCT}isPartOf> <{P}> .
+<{P}> {RDF_TYPE} <{S}ScholarlyArticle> .
+<{P}> <{DCT}identifier> "PMC1234567" .
+<{P}> <{FOAF}page> <https://www.ncbi.nlm.nih.gov/pmc/articles/PMC1234567/> .
+<{P}> <{DCT}title> "A test paper." .
+<{P}> <{S}datePublished> "2020"^^<{XSD}gYear> .
+<{P}> <{S}sameAs> <https://doi.org/10.1000/test.1> .
+<{P}> <{DCT}bibliographicCitation> "Test Author, et al. Test J. 2020;1:1." .
+<{P}> <{PF}journalTitle> "Test Journal" .
+<{P}> <{PF}journalAbbreviation> "Test J" .
+<{P}> <{PF}publisherName> "Test Press" .
+<{P}> <{S}keywords> "alpha" .
+<{P}> <{S}keywords> "beta" .
+<{F}> <{WP}organismName> "Homo sapiens" .
+<{F}> <{S}mentions> <{G}> .
+<{G}> {RDF_TYPE} <{WP}GeneProduct> .
+<{G}> <{DCT}isPartOf> <{F}> .
+<{G}> <{WP}bdbEntrezGene> <{G}> .
+<{G}> {LABEL} "TP53" .
+<{G}> <{WP}organism> <{T}> .
+<{F}> <{WP}organism> <{T}> .
+<{T}> {LABEL} "Homo sapiens" .
+<{F}> <{PF}hasMention> <{F}#gene-7157-p53> .
+<{F}#gene-7157-p53> {RDF_TYPE} <{PF}GeneMention> .
+<{F}#gene-7157-p53> <{PF}ocrText> "p53" .
+<{F}#gene-7157-p53> <{PF}matchedText> "TP53" .
+<{F}#gene-7157-p53> <{PF}matchSource> "ncbigene_synonym" .
+<{F}#gene-7157-p53> <{PF}mentionOf> <{G}> .
+<{F}#gene-7157-p53> <{PF}directCount> "1"^^<{XSD}integer> .
+<{F}#gene-7157-p53> <{PF}synonymCount> "2"^^<{XSD}integer> .
+<{F}#gene-7157-p53> <{PF}matchCount> "3"^^<{XSD}integer> .
+<{F}> <{S}mentions> <{C}> .
+<{C}> {RDF_TYPE} <{S}ChemicalSubstance> .
+<{C}> {LABEL} "Adenosine Triphosphate" .
+<{F}> <{PF}hasMention> <{F}#chemical-D000255-ATP> .
+<{F}#chemical-D000255-ATP> {RDF_TYPE} <{PF}ChemicalMention> .
+<{F}#chemical-D000255-ATP> <{PF}ocrText> "ATP" .
+<{F}#chemical-D000255-ATP> <{PF}matchedText> "Adenosine Triphosphate" .
+<{F}#chemical-D000255-ATP> <{PF}mentionOf> <{C}> .
+<{K}> {RDF_TYPE} <{WP}Metabolite> .
+<{K}> <{DCT}isPartOf> <{F}> .
+<{K}> <{WP}bdbChEBI> <{K}> .
+<{K}> {EXACT} <http://purl.obolibrary.org/obo/CHEBI_15422> .
+<{K}> {LABEL} "ATP" .
+<{C}> {EXACT} <{K}> .
+<{F}> <{S}mentions> <{D}> .
+<{D}> {RDF_TYPE} <{S}MedicalCondition> .
+<{D}> {LABEL} "Neoplasms" .
+<{F}> <{PF}hasMention> <{F}#disease-D009369-cancer%20cell> .
+<{F}#disease-D009369-cancer%20cell> {RDF_TYPE} <{PF}DiseaseMention> .
+<{F}#disease-D009369-cancer%20cell> <{PF}ocrText> "cancer cell" .
+<{F}#disease-D009369-cancer%20cell> <{PF}matchedText> "Neoplasms" .
+<{F}#disease-D009369-cancer%20cell> <{PF}mentionOf> <{D}> .
+<{D}> {EXACT} <http://purl.obolibrary.org/obo/DOID_162> .
+"""
+
+GENE_ROWS = (
+    "9606\tHomo sapiens\tPrimates\tp53\tTP53\tTP53\t7157\tncbigene_synonym\t1\t2\t3",
+    "9606\tHomo sapiens\tPrimates\tMDM2\tMDM2\tNA\tNA\tncbigene_symbol\t1\t0\t1",
+)
+CHEMICALS = (
+    "word\tmesh\tmatch\tname\tchebi\nATP\tmesh:D000255\tAdenosine Triphosphate\tATP\tchebi:15422\n"
+)
+DISEASES = (
+    "word\tmesh\tmatch\tname\tdoid\ncancer cell\tmesh:D009369\tNeoplasms\tneoplasm\tdoid:162\n"
+)
+
+
+def convert(
+    tmp_path: Path, text: str | None = None, **sidecars: str
+) -> tuple[list[ox.Triple], Stats]:
+    figid = "PMC1234567__test-f1"
+    files = {f"{figid}-{kind}.tsv": table for kind, table in sidecars.items()}
+    db = write_db(tmp_path, {figid: text or record_text(figid)}, files)
+    (source,) = discover([str(db)])
+    record = load_record(source)
+    return enrich(record, expand(record))
+
+
+def test_whole_record_hand_checked(tmp_path: Path) -> None:
+    triples, stats = convert(
+        tmp_path, genes=genes_tsv(*GENE_ROWS), chemicals=CHEMICALS, diseases=DISEASES
+    )
+    assert set(triples) == parse_nt(EXPECTED)
+    assert len(triples) == len(set(triples))
+    assert stats == Stats(genes_with_id=1, symbols_without_id=1, triples=len(triples))
+
+
+def test_without_sidecars_symbols_stay_literals(tmp_path: Path) -> None:
+    triples, stats = convert(tmp_path)
+    assert not [t for t in triples if "ncbigene" in str(t)]
+    assert stats.genes_with_id == 0 and stats.symbols_without_id == 2
+
+
+def test_gene_iri_never_comes_from_a_symbol(tmp_path: Path) -> None:
+    rows = genes_tsv("9606\tHomo sapiens\tPrimates\tTP53\tTP53\tTP53\tNA\tx\t1\t0\t1")
+    triples, _ = convert(tmp_path, genes=rows)
+    assert not [t for t in triples if "identifiers.org/ncbigene" in str(t)]
+
+
+def test_non_numeric_gene_id_rejects_the_record(tmp_path: Path) -> None:
+    rows = genes_tsv("9606\tHomo sapiens\tPrimates\tTP53\tTP53\tTP53\tTP53\tx\t1\t0\t1")
+    with pytest.raises(RecordError, match="line 2: ncbigene_id 'TP53' is malformed") as err:
+        convert(tmp_path, genes=rows)
+    assert str(err.value.file).endswith("-genes.tsv")
+
+
+def test_older_chemicals_layout(tmp_path: Path) -> None:
+    table = "word\tsource\tidentifier\nPGE2\tMESH\tD015232\nglucose\tCHEBI\t4167\n"
+    triples, _ = convert(tmp_path, chemicals=table)
+    mentions = {value(t.object) for t in triples if value(t.predicate) == f"{S}mentions"}
+    assert mentions == {
+        "http://id.nlm.nih.gov/mesh/D015232",
+        "https://identifiers.org/chebi/CHEBI:4167",
+    }
+
+
+def test_curie_with_the_wrong_prefix_is_refused(tmp_path: Path) -> None:
+    table = "word\tmesh\tmatch\tname\tchebi\nATP\tchebi:15422\tNA\tNA\tNA\n"
+    with pytest.raises(RecordError, match="expected a mesh: id, got 'chebi:15422'"):
+        convert(tmp_path, chemicals=table)
+
+
+def test_doi_with_iri_illegal_characters_is_percent_encoded(tmp_path: Path) -> None:
+    doi = '10.1002/(SICI)1097-4636<199>"x y"{a}|b\\c^d`e'
+    text = record_text(doi=f"'{doi}'")
+    triples, _ = convert(tmp_path, text=text)
+    (same_as,) = [value(t.object) for t in triples if value(t.predicate) == f"{S}sameAs"]
+    assert same_as == (
+        "https://doi.org/10.1002/(SICI)1097-4636%3C199%3E%22x%20y%22%7Ba%7D%7Cb%5Cc%5Ed%60e"
+    )
+
+
+@pytest.mark.parametrize("field", ["doi: .na.character", "doi: NA", "doi: ''", "doi: null"])
+def test_missing_values_make_no_triple(tmp_path: Path, field: str) -> None:
+    text = record_text().replace("doi: 10.1000/test.1", field)
+    triples, _ = convert(tmp_path, text=text)
+    assert not [t for t in triples if value(t.predicate) == f"{S}sameAs"]
+
+
+def test_ndex_and_wikipathways_links(tmp_path: Path) -> None:
+    text = record_text().replace(
+        "ndex: ''", "ndex: 3feb4f7e-df13-11ea-99da-0ac135e8bacf\nwpid: WP5283"
+    )
+    triples, _ = convert(tmp_path, text=text)
+    links = {(value(t.predicate), value(t.object)) for t in triples}
+    assert (
+        f"{PF}ndexNetwork",
+        "https://www.ndexbio.org/viewer/networks/3feb4f7e-df13-11ea-99da-0ac135e8bacf",
+    ) in links
+    assert (f"{PF}wikipathwaysPathway", "https://identifiers.org/wikipathways/WP5283") in links
+
+
+def test_organisms_na_and_ner_names_kept_apart(tmp_path: Path) -> None:
+    text = record_text().replace(
+        "organisms:\n- Homo sapiens\norganisms_ner:\n- NA",
+        "organisms:\n- NA\n- Mus musculus\norganisms_ner:\n- Danio rerio",
+    )
+    triples, _ = convert(tmp_path, text=text)
+    names = {
+        (value(t.predicate), value(t.object))
+        for t in triples
+        if "rganismName" in value(t.predicate)
+    }
+    assert names == {(f"{WP}organismName", "Mus musculus"), (f"{PF}nerOrganismName", "Danio rerio")}
