@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
 
 import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
 from tqdm import tqdm
 
 from . import __version__
 from .convert import ConvertOptions, convert_to_folder
 from .pipeline import DEFAULT_BATCH_SIZE
+from .query import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    QueryError,
+    bundled_queries,
+    compact,
+    query_endpoint,
+    query_store,
+    resolve_query,
+    rows_from_json,
+    with_bindings,
+)
 from .report import shacl_digest
+from .store import StoreError, load_into_endpoint, load_into_store, open_store
 from .write import DEFAULT_FORMATS, FORMATS
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -88,6 +106,12 @@ def cli() -> None:
     show_default=True,
     help="Records per batch (per SHACL call).",
 )
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also load the converted records into this embedded store (created if absent).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no SHACL digest.")
 def convert(
     inputs: tuple[str, ...],
@@ -96,6 +120,7 @@ def convert(
     validate: bool,
     jobs: int,
     batch_size: int,
+    store_dir: Path | None,
     quiet: bool,
 ) -> None:
     """Convert PFOCR records to RDF.
@@ -112,7 +137,9 @@ def convert(
         bar.total = total
         bar.refresh()
 
-    options = ConvertOptions(formats=formats, validate=validate, jobs=jobs, batch_size=batch_size)
+    options = ConvertOptions(
+        formats=formats, validate=validate, jobs=jobs, batch_size=batch_size, store=store_dir
+    )
     try:
         summary, written = convert_to_folder(
             list(inputs), outdir, options, progress=bar.update, on_start=start
@@ -121,6 +148,9 @@ def convert(
         bar.close()
         click.echo("interrupted: no output was changed", err=True)
         sys.exit(130)
+    except StoreError as err:
+        bar.close()
+        raise click.ClickException(f"{err} (no output was changed)") from None
     bar.close()
     if not quiet:
         for line in shacl_digest(summary.findings):
@@ -129,7 +159,165 @@ def convert(
             click.echo(f"orphan sidecar (no figure): {orphan}", err=True)
     click.echo(summary.line())
     click.echo("wrote " + ", ".join(str(p) for p in written))
+    if store_dir is not None:
+        click.echo(f"loaded {summary.converted} records into the store {store_dir}")
     sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+@cli.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Embedded (pyoxigraph) store folder; created if absent.",
+)
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="A SPARQL 1.1 Graph Store HTTP Protocol endpoint, e.g. http://127.0.0.1:7878/store.",
+)
+def load(files: tuple[Path, ...], store_dir: Path | None, endpoint: str | None) -> None:
+    """Load RDF files (.nq, .trig, .nt, .ttl) into a store.
+
+    Each figure's named graph replaces the one already stored, so reloading the same records
+    does not duplicate them. Give --store for the embedded store or --endpoint for a remote one.
+    """
+    if (store_dir is None) == (endpoint is None):
+        raise click.UsageError("give exactly one of --store DIR or --endpoint URL")
+    try:
+        if store_dir is not None:
+            stats = load_into_store(open_store(store_dir, create=True), list(files))
+        else:
+            assert endpoint is not None
+            stats = load_into_endpoint(endpoint, list(files))
+    except StoreError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(stats.line())
+
+
+def _bindings(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    bindings = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE")
+        bindings[name.lstrip("?")] = value
+    return bindings
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Embedded (pyoxigraph) store folder.",
+)
+@click.option("--endpoint", metavar="URL", help="A SPARQL 1.1 query endpoint URL.")
+@click.option(
+    "-b",
+    "--bind",
+    "bindings",
+    multiple=True,
+    callback=_bindings,
+    metavar="NAME=VALUE",
+    help="Bind a variable: a string, or an IRI written <...>. Repeatable.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    type=click.Choice(["table", *RESULT_FORMATS, *GRAPH_FORMATS]),
+    help="table, W3C SPARQL results (csv, tsv, json), or RDF for CONSTRUCT (ttl, nt).",
+)
+@click.option("--list", "list_queries", is_flag=True, help="List the bundled queries.")
+def query(
+    query: str | None,
+    store_dir: Path | None,
+    endpoint: str | None,
+    bindings: dict[str, str],
+    fmt: str,
+    list_queries: bool,
+) -> None:
+    """Run a SPARQL query: SPARQL text, a .rq file, or a bundled query's name.
+
+    The default graph is the union of all figures' named graphs.
+    """
+    if list_queries:
+        for item in bundled_queries().values():
+            params = f"  [bind: {', '.join(item.parameters)}]" if item.parameters else ""
+            click.echo(f"{item.name:28s} {item.title}{params}")
+        return
+    if query is None:
+        raise click.UsageError("give a QUERY (or --list)")
+    if (store_dir is None) == (endpoint is None):
+        raise click.UsageError("give exactly one of --store DIR or --endpoint URL")
+    wire = "json" if fmt == "table" else fmt
+    try:
+        text = with_bindings(resolve_query(query), bindings)
+        if store_dir is not None:
+            data = query_store(store_dir, text, wire)
+        else:
+            assert endpoint is not None
+            data = query_endpoint(endpoint, text, wire)
+    except (QueryError, StoreError) as err:
+        raise click.ClickException(str(err)) from None
+    if fmt != "table":  # the engine's bytes, untouched (W3C CSV lines end in CRLF)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    variables, rows = rows_from_json(data)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for variable in variables:
+        table.add_column(variable, overflow="fold")
+    for row in rows:
+        table.add_row(*(compact(cell) for cell in row))
+    Console().print(table)
+    click.echo(f"{len(rows)} row{'' if len(rows) == 1 else 's'}", err=True)
+
+
+@cli.command()
+@click.option(
+    "--store",
+    "store_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Embedded store folder to serve.",
+)
+@click.option(
+    "--bind",
+    "address",
+    default="127.0.0.1:7878",
+    show_default=True,
+    help="Host and port to listen to.",
+)
+def serve(store_dir: Path, address: str) -> None:
+    """Serve the embedded store as a read-only SPARQL endpoint (query URL: /query).
+
+    Runs the Oxigraph server; the default graph is the union of the named graphs.
+    """
+    server = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    if not Path(server).exists():
+        raise click.ClickException("the 'oxigraph' server is not installed (pip install oxigraph)")
+    click.echo(f"SPARQL endpoint: http://{address}/query (Ctrl-C to stop)", err=True)
+    command = [
+        server,
+        "serve-read-only",
+        "--location",
+        str(store_dir),
+        "--bind",
+        address,
+        "--union-default-graph",
+    ]
+    sys.exit(subprocess.call(command))
 
 
 def main() -> None:

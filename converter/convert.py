@@ -7,9 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from .pipeline import DEFAULT_BATCH_SIZE, Converted, convert_all
 from .read import discover, orphan_sidecars
 from .report import FindingRow, Summary, validation_report
+from .store import LoadStats, load_into_store, open_store
 from .write import OutputWriter
 
 
@@ -19,6 +22,8 @@ class ConvertOptions:
     validate: bool = True
     jobs: int = 1
     batch_size: int = DEFAULT_BATCH_SIZE
+    store: Path | None = None
+    """Load the converted records into this embedded store too."""
 
 
 def convert_to_folder(
@@ -63,5 +68,16 @@ def convert_to_folder(
                 summary.rejected_by_stage[outcome.stage.value] += 1
                 writer.add_reject(outcome.row())
         report = validation_report(summary.findings) if options.validate else None
-        written = writer.finish(report)
+        written = writer.finish(report, before_commit=_store_loader(options.store))
     return summary, written
+
+
+def _store_loader(store_dir: Path | None) -> Callable[[Path], LoadStats] | None:
+    """A function that loads the run's N-Quads into the store, if one was asked for."""
+    if store_dir is None:
+        return None
+
+    def load(nquads: Path) -> LoadStats:
+        return load_into_store(open_store(store_dir, create=True), [nquads], ox.RdfFormat.N_QUADS)
+
+    return load

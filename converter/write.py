@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -122,8 +122,16 @@ class OutputWriter:
         """The N-Quads written so far (complete once :meth:`finish` has begun)."""
         return self._staged_path
 
-    def finish(self, validation_report: bytes | None) -> list[Path]:
-        """Serialize every format, then put all outputs in place; return their paths."""
+    def finish(
+        self,
+        validation_report: bytes | None,
+        before_commit: Callable[[Path], object] | None = None,
+    ) -> list[Path]:
+        """Serialize every format, then put all outputs in place; return their paths.
+
+        ``before_commit`` gets the complete N-Quads (e.g. to load a store) before any
+        output replaces the previous one; if it fails, no output is changed.
+        """
         self._staged.close()
         self._rejects.close()
         for name in self.formats:
@@ -131,6 +139,8 @@ class OutputWriter:
                 self._derive(name)
         if validation_report is not None:
             self.files.temp_for(VALIDATION_FILE).write_bytes(validation_report)
+        if before_commit is not None:
+            before_commit(self._staged_path)
         if not self._keep_nq:
             self.files.drop(f"{BASENAME}.nq")
         return self.files.commit()

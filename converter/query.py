@@ -1,0 +1,182 @@
+"""Query stage: SPARQL over the embedded store or any SPARQL 1.1 endpoint.
+
+A query is SPARQL text, a ``.rq`` file, or the name of a bundled query (``queries/``).
+``--bind name=value`` pre-binds variables through a trailing ``VALUES`` clause, which every
+SPARQL 1.1 engine understands. Results come in the W3C formats (CSV, TSV, JSON) from the
+engine itself, or as a table on the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .resources import data_files
+from .store import StoreError, http_session, open_store, send
+from .vocab import FIGURE_BASE, PREFIXES
+
+RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
+    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
+    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
+    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+}
+GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
+    "ttl": ("text/turtle", ox.RdfFormat.TURTLE),
+    "nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+}
+_HEADER = re.compile(r"^#\s*(title|description|parameters):\s*(.*)$")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class QueryError(Exception):
+    """A query cannot be found, parsed or run; the message says why (with line:column)."""
+
+
+@dataclass
+class BundledQuery:
+    name: str
+    path: Path
+    title: str
+    description: str
+    parameters: list[str]
+
+
+def bundled_queries() -> dict[str, BundledQuery]:
+    """The queries shipped in ``queries/``, by file name without ``.rq``."""
+    queries = {}
+    for path in data_files("queries", ".rq"):
+        header: dict[str, str] = {}
+        key = None
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.startswith("#"):
+                break
+            match = _HEADER.match(line)
+            if match:
+                key = match[1]
+                header[key] = match[2].strip()
+            elif key is not None:
+                header[key] += " " + line.lstrip("#").strip()
+        params = [p.strip() for p in header.get("parameters", "").split(",") if p.strip()]
+        queries[path.stem] = BundledQuery(
+            path.stem, path, header.get("title", path.stem), header.get("description", ""), params
+        )
+    return queries
+
+
+def resolve_query(query: str) -> str:
+    """The SPARQL text of ``query``: a file path, a bundled query name, or SPARQL itself."""
+    candidate = Path(query)
+    if query.endswith(".rq") or (len(query) < 256 and "\n" not in query and candidate.is_file()):
+        try:
+            return candidate.read_text(encoding="utf-8")
+        except OSError as err:
+            raise QueryError(f"cannot read query file {query}: {err.strerror}") from None
+    bundled = bundled_queries()
+    if query in bundled:
+        return bundled[query].path.read_text(encoding="utf-8")
+    if re.fullmatch(r"[a-z0-9-]+", query):
+        raise QueryError(f"no bundled query named {query!r}; see 'pfocr-rdf query --list'")
+    return query
+
+
+def sparql_term(value: str) -> str:
+    """A binding value as SPARQL: ``<iri>`` stays an IRI, anything else is a string."""
+    if value.startswith("<") and value.endswith(">"):
+        try:
+            ox.NamedNode(value[1:-1])
+        except ValueError as err:
+            raise QueryError(f"invalid IRI {value}: {err}") from None
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def with_bindings(query: str, bindings: dict[str, str]) -> str:
+    """``query`` with a trailing ``VALUES`` clause binding each variable to its value."""
+    if not bindings:
+        return query
+    for name in bindings:
+        if not _VARIABLE.match(name):
+            raise QueryError(f"invalid variable name {name!r} in --bind")
+    names = " ".join(f"?{n}" for n in bindings)
+    values = " ".join(sparql_term(v) for v in bindings.values())
+    return f"{query.rstrip()}\nVALUES ({names}) {{ ({values}) }}\n"
+
+
+def query_store(store_dir: Path, query: str, fmt: str) -> bytes:
+    """Run ``query`` on the embedded store; results serialized in ``fmt``."""
+    store = open_store(store_dir, create=False)
+    try:
+        results = store.query(query, use_default_graph_as_union=True)
+    except SyntaxError as err:
+        raise QueryError(f"SPARQL syntax {err}") from None
+    except OSError as err:
+        raise StoreError(f"query failed on {store_dir}: {err}") from None
+    if isinstance(results, ox.QueryTriples):
+        if fmt not in GRAPH_FORMATS:
+            raise QueryError("a CONSTRUCT/DESCRIBE query gives RDF: use --format ttl or nt")
+        data = results.serialize(format=GRAPH_FORMATS[fmt][1])
+    else:
+        if fmt not in RESULT_FORMATS:
+            raise QueryError(
+                "a SELECT/ASK query gives results: use --format table, csv, tsv or json"
+            )
+        data = results.serialize(format=RESULT_FORMATS[fmt][1])
+    assert data is not None  # no output file given: serialize returns the bytes
+    return data
+
+
+def query_endpoint(endpoint: str, query: str, fmt: str) -> bytes:
+    """Run ``query`` on a SPARQL 1.1 endpoint (protocol: POST, form-encoded)."""
+    media = {**RESULT_FORMATS, **GRAPH_FORMATS}[fmt][0]
+    with http_session() as session:
+        try:
+            response = send(
+                session, "POST", endpoint, data={"query": query}, headers={"Accept": media}
+            )
+        except StoreError as err:
+            if "HTTP 400" in str(err):
+                raise QueryError(f"the endpoint refused the query: {err}") from None
+            raise
+    return response.content
+
+
+def rows_from_json(data: bytes) -> tuple[list[str], list[list[str]]]:
+    """Variables and rows (display text) of SPARQL JSON results; ASK gives one cell."""
+    results: dict[str, Any] = json.loads(data)
+    if "boolean" in results:
+        return ["ask"], [[str(results["boolean"]).lower()]]
+    variables: list[str] = results["head"]["vars"]
+    rows = [
+        [_display(binding.get(v)) for v in variables] for binding in results["results"]["bindings"]
+    ]
+    return variables, rows
+
+
+DISPLAY_PREFIXES = {**PREFIXES, "figure": FIGURE_BASE}
+
+
+def compact(text: str) -> str:
+    """An IRI shortened with a known prefix for display (``ncbigene:5594``); text unchanged."""
+    for prefix, namespace in DISPLAY_PREFIXES.items():
+        if text.startswith(namespace) and len(text) > len(namespace):
+            local = text[len(namespace) :]
+            if re.fullmatch(r"[A-Za-z0-9_.:-]+", local) and not local.endswith("."):
+                return f"{prefix}:{local}"
+    return text
+
+
+def _display(term: dict[str, str] | None) -> str:
+    if term is None:
+        return ""
+    if term["type"] == "uri":
+        return term["value"]
+    if term["type"] == "bnode":
+        return f"_:{term['value']}"
+    if "xml:lang" in term:
+        return f"{term['value']}@{term['xml:lang']}"
+    return term["value"]

@@ -1,0 +1,287 @@
+"""Store and SPARQL: the embedded store, the bundled queries, a real Oxigraph HTTP server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from helpers import EXAMPLES
+
+from converter.cli import cli
+from converter.query import bundled_queries, rows_from_json
+
+FIG = "https://pfocr.wikipathways.org/figures/"
+F1, F2 = f"{FIG}PMC9000001__ex-mapk-g001.html", f"{FIG}PMC9000001__ex-mapk-g002.html"
+F3, F4 = f"{FIG}PMC9000002__ex-glycolysis-f2.html", f"{FIG}PMC9000003__ex-p53-f1.html"
+T1 = "EGFR to ERK signaling through the RAS-RAF-MEK cascade"
+T2 = "ERK feedback on SOS1 and RAF"
+GENE, TAXON = "https://identifiers.org/ncbigene/", "http://purl.obolibrary.org/obo/NCBITaxon_"
+MESH = "http://id.nlm.nih.gov/mesh/"
+PAPER, DOI = "https://identifiers.org/pmc/PMC9000001", "https://doi.org/10.5555/example.2021.001"
+
+# Each expected table was derived by hand from the records and sidecars in examples/.
+EXPECTED: dict[tuple[str, tuple[str, ...]], list[list[str]]] = {
+    ("figures-mentioning-gene", ("symbol=MAPK1",)): [
+        [F1, T1, f"{GENE}5594", "MAPK1", f"{TAXON}9606"],
+        [F2, T2, f"{GENE}5594", "MAPK1", f"{TAXON}9606"],
+    ],
+    ("genes-per-figure", ()): [[F1, "8"], [F2, "5"], [F3, "4"], [F4, "0"]],
+    ("top-genes", ()): [
+        [f"{GENE}5594", "MAPK1", "2"],
+        [f"{GENE}5595", "MAPK3", "2"],
+        [f"{GENE}6654", "SOS1", "2"],
+        [f"{GENE}673", "BRAF", "1"],
+        [f"{GENE}1848", "DUSP6", "1"],
+        [f"{GENE}1956", "EGFR", "1"],
+        [f"{GENE}2885", "GRB2", "1"],
+        [f"{GENE}3099", "HK2", "1"],
+        [f"{GENE}15277", "Hk2", "1"],
+        [f"{GENE}3845", "KRAS", "1"],
+    ],
+    ("figures-per-organism", ()): [
+        [f"{TAXON}9606", "Homo sapiens", "3"],
+        [f"{TAXON}10090", "Mus musculus", "1"],
+    ],
+    ("figures-sharing-genes", (f"figure=<{F1}>",)): [[F1, F2, "3"]],
+    ("chemicals-and-diseases", ()): [
+        [
+            F3,
+            "chemical",
+            f"{MESH}D000255",
+            "Adenosine Triphosphate",
+            "https://identifiers.org/chebi/CHEBI:15422",
+        ],
+        [F3, "chemical", f"{MESH}D005947", "Glucose", "https://identifiers.org/chebi/CHEBI:4167"],
+        [F3, "chemical", f"{MESH}D011773", "", ""],
+        [F3, "chemical", f"{MESH}D019344", "", ""],
+        [
+            F3,
+            "disease",
+            f"{MESH}D003920",
+            "Diabetes Mellitus",
+            "http://purl.obolibrary.org/obo/DOID_9351",
+        ],
+    ],
+    ("figures-of-paper", ("pmcid=PMC9000001",)): [
+        ["PMC9000001", PAPER, F1, T1],
+        ["PMC9000001", PAPER, F2, T2],
+    ],
+    # PMC9000002 has no DOI: binding ?doi must not match it
+    ("figures-of-doi", (f"doi=<{DOI}>",)): [[DOI, PAPER, F1, T1], [DOI, PAPER, F2, T2]],
+    ("figures-of-wikipathway", ()): [["https://identifiers.org/wikipathways/WP382", F1, T1]],
+    ("wikipathways-gene-pattern", (f"id=<{GENE}5594>",)): [
+        [f"{GENE}5594", F1],
+        [f"{GENE}5594", F2],
+    ],
+}
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout + result.stderr
+
+
+def rows(target: list[str], name: str, binds: tuple[str, ...]) -> list[list[str]]:
+    args = ["query", *target, name, "-f", "json"]
+    for bind in binds:
+        args += ["--bind", bind]
+    code, out = invoke(*args)
+    assert code == 0, out
+    return rows_from_json(out.encode())[1]
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("examples-out")
+    code, text = invoke("convert", str(EXAMPLES), "-o", str(out), "-f", "nq,ttl", "-q")
+    assert code == 0, text
+    return out
+
+
+@pytest.fixture(scope="module")
+def store(converted: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("store") / "db"
+    code, text = invoke("load", str(converted / "pfocr.nq"), "--store", str(folder))
+    assert code == 0 and "453 quads in 4 named graphs" in text, text
+    return folder
+
+
+def test_every_bundled_query_has_an_expected_table() -> None:
+    assert {name for name, _ in EXPECTED} == set(bundled_queries())
+
+
+@pytest.mark.parametrize(("name", "binds"), list(EXPECTED))
+def test_bundled_query_on_the_embedded_store(
+    store: Path, name: str, binds: tuple[str, ...]
+) -> None:
+    assert rows(["--store", str(store)], name, binds) == EXPECTED[(name, binds)]
+
+
+def test_reload_replaces_instead_of_duplicating(converted: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "db"
+    for _ in range(2):
+        invoke("load", str(converted / "pfocr.nq"), "--store", str(folder))
+    store = ox.Store(str(folder))
+    assert len(store) == 453
+    assert len(list(store.named_graphs())) == 4
+    del store
+    code, _ = invoke("convert", str(EXAMPLES), "-o", str(tmp_path / "o"), "--store", str(folder))
+    assert code == 0
+    assert len(ox.Store(str(folder))) == 453
+
+
+def test_convert_and_load_in_one_go(tmp_path: Path) -> None:
+    code, out = invoke(
+        "convert", str(EXAMPLES), "-o", str(tmp_path / "o"), "--store", str(tmp_path / "db")
+    )
+    assert code == 0 and "loaded 4 records into the store" in out
+    assert (
+        rows(["--store", str(tmp_path / "db")], "genes-per-figure", ())
+        == EXPECTED[("genes-per-figure", ())]
+    )
+
+
+def test_query_from_text_and_file(store: Path, tmp_path: Path) -> None:
+    figure_class = "<https://pfocr.wikipathways.org/vocab#Figure>"
+    text = f"SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f a {figure_class} }}"
+    assert rows(["--store", str(store)], text, ()) == [["4"]]
+    (tmp_path / "count.rq").write_text(text)
+    assert rows(["--store", str(store)], str(tmp_path / "count.rq"), ()) == [["4"]]
+
+
+@pytest.mark.parametrize("fmt, start", [("csv", "figure,genes\r\n"), ("tsv", "?figure\t?genes\n")])
+def test_w3c_result_formats(store: Path, fmt: str, start: str) -> None:
+    args = ["query", "--store", str(store), "genes-per-figure", "-f", fmt]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0 and result.stdout_bytes.startswith(start.encode())
+
+
+def test_syntax_error_names_line_and_column(store: Path) -> None:
+    code, out = invoke("query", "--store", str(store), "SELECT * WHERE {\n  ?s ?p }")
+    assert code == 1
+    assert "SPARQL syntax error at 2:" in out
+
+
+def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    code, out = invoke("query", "--store", str(tmp_path / "nowhere"), "top-genes")
+    assert code == 1 and f"no store at {tmp_path / 'nowhere'}" in out
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_unknown_bundled_query(store: Path) -> None:
+    code, out = invoke("query", "--store", str(store), "top-gene")
+    assert code == 1 and "no bundled query named 'top-gene'" in out
+
+
+# ------------------------------------------------------------------ a real SPARQL server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"oxigraph exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("oxigraph did not start listening")
+
+
+def oxigraph_binary() -> str:
+    found = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    if not Path(found).exists():
+        pytest.fail("the oxigraph server (PyPI package 'oxigraph') is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``oxigraph serve`` on 127.0.0.1 and a free port; stopped after the tests."""
+    port = free_port()
+    location = tmp_path_factory.mktemp("oxigraph-server")
+    process = subprocess.Popen(
+        [
+            oxigraph_binary(),
+            "serve",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_listening(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def loaded_server(server: str, converted: Path) -> str:
+    for _ in range(2):  # the second load replaces each graph instead of adding to it
+        code, out = invoke("load", str(converted / "pfocr.nq"), "--endpoint", f"{server}/store")
+        assert code == 0 and "453 quads in 4 named graphs" in out, out
+    return server
+
+
+@pytest.mark.parametrize(("name", "binds"), list(EXPECTED))
+def test_same_rows_over_http(
+    loaded_server: str, store: Path, name: str, binds: tuple[str, ...]
+) -> None:
+    remote = rows(["--endpoint", f"{loaded_server}/query"], name, binds)
+    assert remote == rows(["--store", str(store)], name, binds) == EXPECTED[(name, binds)]
+
+
+def test_http_reload_did_not_duplicate(loaded_server: str) -> None:
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert rows(["--endpoint", f"{loaded_server}/query"], count, ()) == [["453"]]
+
+
+def test_http_error_is_clear(server: str) -> None:
+    code, out = invoke("query", "--endpoint", f"{server}/query", "SELECT * WHERE {")
+    assert code == 1 and "the endpoint refused the query" in out and "HTTP 400" in out
+
+
+def test_unreachable_endpoint_is_clear(converted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("converter.store.BACKOFF_SECONDS", 0.01)
+    url = f"http://127.0.0.1:{free_port()}/store"
+    code, out = invoke("load", str(converted / "pfocr.nq"), "--endpoint", url)
+    assert code == 1 and "cannot reach the endpoint" in out
+
+
+def test_serve_answers_queries(store: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "db"
+    shutil.copytree(store, copy)
+    port = free_port()
+    exe = Path(sys.executable).with_name("pfocr-rdf")
+    process = subprocess.Popen(
+        [str(exe), "serve", "--store", str(copy), "--bind", f"127.0.0.1:{port}"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_listening(port, process)
+        got = rows(["--endpoint", f"http://127.0.0.1:{port}/query"], "top-genes", ())
+        assert got == EXPECTED[("top-genes", ())]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
