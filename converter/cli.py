@@ -17,14 +17,13 @@ from rich.table import Table
 from tqdm import tqdm
 
 from . import __version__
-from .convert import ConvertOptions, convert_to_folder
+from .convert import ConvertOptions, convert_to_folder, validate_to_folder
 from .pipeline import DEFAULT_BATCH_SIZE
 from .query import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     QueryError,
     bundled_queries,
-    compact,
     query_endpoint,
     query_store,
     resolve_query,
@@ -33,6 +32,7 @@ from .query import (
 )
 from .report import shacl_digest
 from .store import StoreError, load_into_endpoint, load_into_store, open_store
+from .vocab import compact
 from .write import DEFAULT_FORMATS, FORMATS
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -161,6 +161,57 @@ def convert(
     click.echo("wrote " + ", ".join(str(p) for p in written))
     if store_dir is not None:
         click.echo(f"loaded {summary.converted} records into the store {store_dir}")
+    sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--outdir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for validation.ttl and rejects.jsonl.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="number of cores",
+    help="Worker processes (for records).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Records per SHACL call.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No SHACL digest on stderr.")
+def validate(
+    inputs: tuple[str, ...], outdir: Path, jobs: int, batch_size: int, quiet: bool
+) -> None:
+    """Check records, or RDF files (.ttl, .nt, .nq, .trig), against the SHACL shapes.
+
+    Writes OUTDIR/validation.ttl (a sh:ValidationReport) and OUTDIR/rejects.jsonl, and no RDF.
+    In an RDF file each named graph is checked as one record. Exit status 1 when any record
+    has a violation or cannot be read.
+    """
+    _check_inputs(inputs)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        summary, written = validate_to_folder(
+            list(inputs), outdir, jobs=jobs, batch_size=batch_size
+        )
+    except KeyboardInterrupt:
+        click.echo("interrupted: no output was changed", err=True)
+        sys.exit(130)
+    if not quiet:
+        for line in shacl_digest(summary.findings):
+            click.echo(line, err=True)
+    click.echo(summary.validation_line())
+    click.echo("wrote " + ", ".join(str(p) for p in written))
     sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
 
 

@@ -1,4 +1,4 @@
-"""One ``pfocr-rdf convert`` run: find records, convert them, write every output."""
+"""Whole runs: ``convert`` (records to RDF files) and ``validate`` (a SHACL report only)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,23 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .pipeline import DEFAULT_BATCH_SIZE, Converted, convert_all
+from .model import Stage, Stats
+from .pipeline import (
+    DEFAULT_BATCH_SIZE,
+    Converted,
+    Outcome,
+    Rejected,
+    convert_all,
+    violation_reason,
+)
 from .read import discover, orphan_sidecars
 from .report import FindingRow, Summary, validation_report
-from .store import LoadStats, load_into_store, open_store
+from .store import LoadStats, load_into_store, open_store, rdf_format
+from .validate import validate_records
+from .vocab import figid_of, figid_of_single_figure
 from .write import OutputWriter
+
+RDF_SUFFIXES = (".ttl", ".nt", ".nq", ".trig", ".jsonld")
 
 
 @dataclass
@@ -51,25 +63,83 @@ def convert_to_folder(
             batch_size=options.batch_size,
             on_batch=progress,
         ):
-            summary.read += 1
-            converted = isinstance(outcome, Converted)
-            summary.findings.extend(
-                FindingRow(outcome.source, outcome.figid, f, rejected=not converted)
-                for f in outcome.findings
-            )
-            if isinstance(outcome, Converted):
-                summary.converted += 1
-                summary.triples += outcome.stats.triples
-                summary.genes_with_id += outcome.stats.genes_with_id
-                summary.symbols_without_id += outcome.stats.symbols_without_id
-                writer.add_record(outcome.nquads)
-            else:
-                summary.rejected += 1
-                summary.rejected_by_stage[outcome.stage.value] += 1
-                writer.add_reject(outcome.row())
+            _account(summary, writer, outcome)
         report = validation_report(summary.findings) if options.validate else None
         written = writer.finish(report, before_commit=_store_loader(options.store))
     return summary, written
+
+
+def _account(summary: Summary, writer: OutputWriter, outcome: Outcome) -> None:
+    """Count one outcome in the summary and write it where it belongs."""
+    summary.read += 1
+    converted = isinstance(outcome, Converted)
+    summary.findings.extend(
+        FindingRow(outcome.source, outcome.figid, f, rejected=not converted)
+        for f in outcome.findings
+    )
+    if isinstance(outcome, Converted):
+        summary.converted += 1
+        summary.triples += outcome.stats.triples
+        summary.genes_with_id += outcome.stats.genes_with_id
+        summary.symbols_without_id += outcome.stats.symbols_without_id
+        writer.add_record(outcome.nquads)
+    else:
+        summary.rejected += 1
+        summary.rejected_by_stage[outcome.stage.value] += 1
+        writer.add_reject(outcome.row())
+
+
+def validate_to_folder(
+    inputs: Sequence[str],
+    outdir: Path,
+    *,
+    jobs: int = 1,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    stdin: io.BufferedIOBase | None = None,
+) -> tuple[Summary, list[Path]]:
+    """SHACL-check records or RDF files; write ``validation.ttl`` and ``rejects.jsonl`` only.
+
+    Records go through the whole conversion, validation included, without writing RDF.
+    In an RDF file each named graph is a record; triples outside named graphs are one.
+    """
+    rdf_files = [Path(i) for i in inputs if i.lower().endswith(RDF_SUFFIXES)]
+    records = [i for i in inputs if not i.lower().endswith(RDF_SUFFIXES)]
+    sources = list(discover(records, stdin=stdin)) if records else []
+    summary = Summary(orphans=orphan_sidecars(records, sources))
+    with OutputWriter(outdir, formats=[]) as writer:
+        for outcome in convert_all(sources, validate=True, jobs=jobs, batch_size=batch_size):
+            _account(summary, writer, outcome)
+        for path in rdf_files:
+            for outcome in _validate_rdf_file(path, batch_size):
+                _account(summary, writer, outcome)
+        written = writer.finish(validation_report(summary.findings))
+    return summary, written
+
+
+def _validate_rdf_file(path: Path, batch_size: int) -> list[Outcome]:
+    """One outcome per named graph of ``path`` (and one for its default graph)."""
+    try:
+        quads = list(ox.parse(path=path, format=rdf_format(path)))
+    except (SyntaxError, ValueError, OSError) as err:
+        return [Rejected(str(path), None, Stage.READ, f"cannot read RDF: {err}")]
+    graphs: dict[str, list[ox.Triple]] = {}
+    for quad in quads:
+        name = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
+        graphs.setdefault(name, []).append(quad.triple)
+    names = list(graphs)
+    outcomes: list[Outcome] = []
+    for start in range(0, len(names), batch_size):
+        batch = names[start : start + batch_size]
+        results = validate_records([graphs[n] for n in batch])
+        for name, findings in zip(batch, results, strict=True):
+            figid = figid_of(name) or figid_of_single_figure(graphs[name])
+            if any(f.is_violation for f in findings):
+                reason = violation_reason(findings)
+                outcomes.append(Rejected(str(path), figid, Stage.VALIDATE, reason, findings))
+            else:
+                stats = Stats(triples=len(graphs[name]))
+                outcomes.append(Converted(str(path), figid or name, b"", stats, findings))
+    return outcomes
 
 
 def _store_loader(store_dir: Path | None) -> Callable[[Path], LoadStats] | None:

@@ -87,7 +87,8 @@ def _prepare(source: Source) -> _Prepared | Rejected:
     return _Prepared(source, record, triples, stats)
 
 
-def _violation_reason(findings: Sequence[Finding]) -> str:
+def violation_reason(findings: Sequence[Finding]) -> str:
+    """The rejects-report reason for a record with SHACL violations: the first, and a count."""
     violations = [f for f in findings if f.is_violation]
     first = violations[0]
     where = f" ({first.path})" if first.path else ""
@@ -113,7 +114,7 @@ def convert_batch(sources: Sequence[Source], validate: bool = True) -> list[Outc
                     item.source.name,
                     item.record.figid,
                     Stage.VALIDATE,
-                    _violation_reason(found),
+                    violation_reason(found),
                     found,
                 )
             )

@@ -18,7 +18,6 @@ import pyoxigraph as ox
 
 from .resources import data_files
 from .store import StoreError, http_session, open_store, send
-from .vocab import FIGURE_BASE, PREFIXES
 
 RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
     "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
@@ -155,19 +154,6 @@ def rows_from_json(data: bytes) -> tuple[list[str], list[list[str]]]:
         [_display(binding.get(v)) for v in variables] for binding in results["results"]["bindings"]
     ]
     return variables, rows
-
-
-DISPLAY_PREFIXES = {**PREFIXES, "figure": FIGURE_BASE}
-
-
-def compact(text: str) -> str:
-    """An IRI shortened with a known prefix for display (``ncbigene:5594``); text unchanged."""
-    for prefix, namespace in DISPLAY_PREFIXES.items():
-        if text.startswith(namespace) and len(text) > len(namespace):
-            local = text[len(namespace) :]
-            if re.fullmatch(r"[A-Za-z0-9_.:-]+", local) and not local.endswith("."):
-                return f"{prefix}:{local}"
-    return text
 
 
 def _display(term: dict[str, str] | None) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from .validate import Finding
-from .vocab import PFOCR, PREFIXES, RDF, SH, XSD, figure_iri
+from .vocab import PFOCR, PREFIXES, RDF, SH, XSD, compact, figure_iri
 
 FIRST_FINDINGS_SHOWN = 3
 """How many findings of one record the terminal summary shows."""
@@ -54,6 +54,13 @@ class Summary:
             f"violations, {self.warnings} warnings; {len(self.orphans)} orphan sidecars"
         )
 
+    def validation_line(self) -> str:
+        """The one-line summary of a ``validate`` run."""
+        return (
+            f"{self.read} records checked: {self.converted} valid, {self.rejected} rejected; "
+            f"SHACL: {self.violations} violations, {self.warnings} warnings"
+        )
+
 
 def shacl_digest(rows: list[FindingRow]) -> list[str]:
     """Terminal lines: counts per shape and message, then the first findings per record."""
@@ -73,7 +80,8 @@ def shacl_digest(rows: list[FindingRow]) -> list[str]:
         shown[row.file] += 1
         f = row.finding
         value = f" value {f.value!r}" if f.value is not None else ""
-        lines.append(f"  {row.file} [{row.figid}] {f.path or f.focus}{value}: {f.message}")
+        where = compact(f.path) if f.path else compact(f.focus)
+        lines.append(f"  {row.file} [{row.figid}] {where}{value}: {f.message}")
     return lines
 
 

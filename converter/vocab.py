@@ -6,7 +6,11 @@ RDF and the OBO / identifiers.org / NLM graphs use), so that PFOCR output joins 
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+from collections.abc import Iterable
+from urllib.parse import quote, unquote
+
+from pyoxigraph import NamedNode, Triple
 
 SCHEMA = "http://schema.org/"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -109,3 +113,31 @@ def wikipathways_iri(wpid: str) -> str:
 
 def ndex_iri(uuid: str) -> str:
     return f"https://www.ndexbio.org/viewer/networks/{token(uuid)}"
+
+
+def figid_of(iri: str) -> str | None:
+    """The figid of a figure IRI (or of an IRI under it, such as a mention), else None."""
+    if not iri.startswith(FIGURE_BASE):
+        return None
+    local = iri[len(FIGURE_BASE) :].split("#", 1)[0]
+    return unquote(local.removesuffix(".html")) if local.endswith(".html") else None
+
+
+def figid_of_single_figure(triples: Iterable[Triple]) -> str | None:
+    """The figid when the triples describe exactly one figure (as a subject), else None."""
+    figids = {figid_of(t.subject.value) for t in triples if isinstance(t.subject, NamedNode)}
+    figids.discard(None)
+    return figids.pop() if len(figids) == 1 else None
+
+
+DISPLAY_PREFIXES = {**PREFIXES, "figure": FIGURE_BASE, "sh": SH}
+
+
+def compact(text: str) -> str:
+    """An IRI shortened with a known prefix for display (``ncbigene:5594``); text unchanged."""
+    for prefix, namespace in DISPLAY_PREFIXES.items():
+        if text.startswith(namespace) and len(text) > len(namespace):
+            local = text[len(namespace) :]
+            if re.fullmatch(r"[A-Za-z0-9_.:-]+", local) and not local.endswith("."):
+                return f"{prefix}:{local}"
+    return text
