@@ -7,6 +7,8 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -31,7 +33,7 @@ from .query import (
     with_bindings,
 )
 from .report import shacl_digest
-from .store import StoreError, load_into_endpoint, load_into_store, open_store
+from .store import StoreError, load_into_endpoint, load_into_store
 from .vocab import compact
 from .write import DEFAULT_FORMATS, FORMATS
 
@@ -57,8 +59,18 @@ def _check_inputs(inputs: tuple[str, ...]) -> None:
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
-    """SIGTERM ends the run like Ctrl-C: temporary files removed, old outputs kept."""
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While a run lasts, SIGTERM ends it like Ctrl-C: temporary files removed, old outputs
+    kept. The previous handler is restored afterwards."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -130,7 +142,6 @@ def convert(
     Exit status: 0 all converted, 1 some rejected (see rejects.jsonl), 2 usage error.
     """
     _check_inputs(inputs)
-    signal.signal(signal.SIGTERM, _terminate)
     bar = tqdm(unit="record", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
 
     def start(total: int) -> None:
@@ -141,9 +152,10 @@ def convert(
         formats=formats, validate=validate, jobs=jobs, batch_size=batch_size, store=store_dir
     )
     try:
-        summary, written = convert_to_folder(
-            list(inputs), outdir, options, progress=bar.update, on_start=start
-        )
+        with _sigterm_interrupts():
+            summary, written = convert_to_folder(
+                list(inputs), outdir, options, progress=bar.update, on_start=start
+            )
     except KeyboardInterrupt:
         bar.close()
         click.echo("interrupted: no output was changed", err=True)
@@ -199,11 +211,11 @@ def validate(
     has a violation or cannot be read.
     """
     _check_inputs(inputs)
-    signal.signal(signal.SIGTERM, _terminate)
     try:
-        summary, written = validate_to_folder(
-            list(inputs), outdir, jobs=jobs, batch_size=batch_size
-        )
+        with _sigterm_interrupts():
+            summary, written = validate_to_folder(
+                list(inputs), outdir, jobs=jobs, batch_size=batch_size
+            )
     except KeyboardInterrupt:
         click.echo("interrupted: no output was changed", err=True)
         sys.exit(130)
@@ -240,7 +252,7 @@ def load(files: tuple[Path, ...], store_dir: Path | None, endpoint: str | None) 
         raise click.UsageError("give exactly one of --store DIR or --endpoint URL")
     try:
         if store_dir is not None:
-            stats = load_into_store(open_store(store_dir, create=True), list(files))
+            stats = load_into_store(store_dir, list(files))
         else:
             assert endpoint is not None
             stats = load_into_endpoint(endpoint, list(files))

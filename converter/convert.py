@@ -20,7 +20,7 @@ from .pipeline import (
 )
 from .read import discover, orphan_sidecars
 from .report import FindingRow, Summary, validation_report
-from .store import LoadStats, load_into_store, open_store, rdf_format
+from .store import LoadStats, load_into_store, rdf_format
 from .validate import validate_records
 from .vocab import figid_of, figid_of_single_figure
 from .write import OutputWriter
@@ -148,6 +148,6 @@ def _store_loader(store_dir: Path | None) -> Callable[[Path], LoadStats] | None:
         return None
 
     def load(nquads: Path) -> LoadStats:
-        return load_into_store(open_store(store_dir, create=True), [nquads], ox.RdfFormat.N_QUADS)
+        return load_into_store(store_dir, [nquads], ox.RdfFormat.N_QUADS)
 
     return load

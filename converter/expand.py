@@ -141,14 +141,37 @@ def expand(record: Record) -> list[ox.Triple]:
         raise RecordError(Stage.EXPAND, f"JSON-LD expansion failed: {_cause(err)}") from None
     name_nested_nodes(expanded, figure_iri(record.figid))
     try:
-        quads = list(ox.parse(json.dumps(expanded).encode(), format=ox.RdfFormat.JSON_LD))
+        triples = [q.triple for q in ox.parse(json.dumps(expanded).encode(), ox.RdfFormat.JSON_LD)]
     except SyntaxError as err:
         raise RecordError(Stage.EXPAND, f"expanded JSON-LD is not valid RDF: {err}") from None
-    if any(isinstance(term, ox.BlankNode) for q in quads for term in (q.subject, q.object)):
+    except MemoryError:  # pyoxigraph's JSON-LD buffer stops near 8 MB of text: use pyld's own
+        triples = _pyld_triples(expanded)
+    if any(
+        isinstance(t, ox.BlankNode) for triple in triples for t in (triple.subject, triple.object)
+    ):
         raise RecordError(
             Stage.EXPAND, f"{JSONLD_KEY} makes blank nodes (a JSON-LD @list?), which are refused"
         )
-    return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    return triples
+
+
+def _pyld_triples(expanded: list[Any]) -> list[ox.Triple]:
+    """RDF of expanded JSON-LD by pyld (slower than pyoxigraph, but with no size limit)."""
+    dataset = jsonld.to_rdf(expanded, _EXPAND_OPTIONS)
+
+    def term(node: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if node["type"] == "IRI":
+            return ox.NamedNode(node["value"])
+        if node["type"] == "blank node":
+            return ox.BlankNode(node["value"].removeprefix("_:"))
+        if "language" in node:
+            return ox.Literal(node["value"], language=node["language"])
+        return ox.Literal(node["value"], datatype=ox.NamedNode(node["datatype"]))
+
+    return [
+        ox.Triple(term(t["subject"]), term(t["predicate"]), term(t["object"]))  # type: ignore[arg-type]
+        for t in dataset.get("@default", [])
+    ]
 
 
 def _cause(err: BaseException) -> str:

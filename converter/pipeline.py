@@ -24,6 +24,8 @@ from .vocab import figure_iri
 from .write import record_nquads
 
 DEFAULT_BATCH_SIZE = 50
+MAX_LITERAL_BYTES = 12 * 1024 * 1024
+"""Longer text values are refused: Oxigraph's parsers stop at 16 MiB per N-Quads line."""
 
 
 @dataclass
@@ -79,12 +81,26 @@ def _prepare(source: Source) -> _Prepared | Rejected:
         described = expand(record)
         stage = Stage.ENRICH
         triples, stats = enrich(record, described)
+        _check_literal_sizes(triples)
     except RecordError as err:
         reason = f"{err.file}: {err.reason}" if err.file else err.reason
         return Rejected(source.name, figid, err.stage, reason)
     except Exception as err:  # a record must never stop the run: report it instead
         return Rejected(source.name, figid, stage, f"unexpected {type(err).__name__}: {err}")
     return _Prepared(source, record, triples, stats)
+
+
+def _check_literal_sizes(triples: Sequence[ox.Triple]) -> None:
+    for triple in triples:
+        if isinstance(triple.object, ox.Literal):
+            size = len(triple.object.value.encode("utf-8"))
+            if size > MAX_LITERAL_BYTES:
+                raise RecordError(
+                    Stage.ENRICH,
+                    f"the value of {triple.predicate.value} is {size / 2**20:.1f} MiB; values "
+                    f"over {MAX_LITERAL_BYTES // 2**20} MiB are refused (RDF parsers such as "
+                    "Oxigraph's stop at 16 MiB per line)",
+                )
 
 
 def violation_reason(findings: Sequence[Finding]) -> str:

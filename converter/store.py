@@ -8,6 +8,8 @@ stores are written through the SPARQL 1.1 Graph Store HTTP Protocol: one PUT per
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -56,52 +58,97 @@ def rdf_format(path: Path) -> ox.RdfFormat:
 def open_store(path: Path, *, create: bool) -> ox.Store:
     """The on-disk store in folder ``path``; created when ``create`` is true."""
     if not create and not path.is_dir():
-        raise StoreError(
-            f"no store at {path}: create one with 'pfocr-rdf load FILE --store {path}'"
-        )
+        hint = f"create one with 'pfocr-rdf load FILE --store {path}'"
+        raise StoreError(f"no store at {path}: {hint}")
     try:
         return ox.Store(str(path))
     except OSError as err:
         raise StoreError(f"cannot open the store at {path}: {err}") from None
 
 
-def _graph_names(path: Path, fmt: ox.RdfFormat) -> list[ox.NamedNode]:
-    """The named graphs of a dataset file, in order of first appearance."""
-    names: dict[ox.NamedNode, None] = {}
-    for quad in ox.parse(path=path, format=fmt):
-        if isinstance(quad.graph_name, ox.NamedNode):
-            names[quad.graph_name] = None
-    return list(names)
+TRANSACTION_QUADS = 200_000
+"""About how many quads one transaction writes into an existing store (whole records only)."""
 
 
 def load_into_store(
-    store: ox.Store, files: Sequence[Path], fmt: ox.RdfFormat | None = None
+    store_dir: Path, files: Sequence[Path], fmt: ox.RdfFormat | None = None
 ) -> LoadStats:
-    """Bulk-load ``files``; named graphs they hold replace those already in the store.
+    """Load ``files`` into the store at ``store_dir``; their named graphs replace stored ones.
 
-    The format comes from each file's extension unless ``fmt`` is given. Into a store with
-    no named graph yet there is nothing to replace, and the files are loaded in one pass.
+    The format comes from each file's extension unless ``fmt`` is given. A store that does
+    not exist yet is bulk-loaded in a staging folder renamed into place when complete; an
+    existing store is written in transactions of whole named graphs. Either way, an
+    interrupted load never leaves half a record (a figure's graph) in the store.
     """
-    stats = LoadStats()
     start = time.perf_counter()
+    if store_dir.exists():
+        store = open_store(store_dir, create=False)
+        stats = _load_transactions(store, files, fmt)
+    else:
+        staging = store_dir.with_name(f".{store_dir.name}.loading-{os.getpid()}")
+        try:
+            store = open_store(staging, create=True)
+            stats = _bulk_load(store, files, fmt)
+            del store  # closes the database before it moves
+            os.replace(staging, store_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        store = open_store(store_dir, create=False)
+    stats.graphs = sum(1 for _ in store.named_graphs())
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+def _parse(path: Path, fmt: ox.RdfFormat | None) -> Iterator[ox.Quad]:
+    file_format = fmt or rdf_format(path)
+    try:
+        yield from ox.parse(path=path, format=file_format)
+    except SyntaxError as err:
+        raise StoreError(f"{path}: not valid {file_format.name}: {err}") from None
+
+
+def _bulk_load(store: ox.Store, files: Sequence[Path], fmt: ox.RdfFormat | None) -> LoadStats:
+    stats = LoadStats()
     for path in files:
         file_format = fmt or rdf_format(path)
-        before = len(store)
         try:
-            if file_format.supports_datasets and next(store.named_graphs(), None) is not None:
-                for graph in _graph_names(path, file_format):
-                    store.remove_graph(graph)
-                before = len(store)
             store.bulk_load(path=path, format=file_format)
         except SyntaxError as err:
             raise StoreError(f"{path}: not valid {file_format.name}: {err}") from None
         except OSError as err:
             raise StoreError(f"{path}: cannot load: {err}") from None
         stats.files += 1
-        stats.quads += len(store) - before
     store.flush()
-    stats.seconds = time.perf_counter() - start
-    stats.graphs = sum(1 for _ in store.named_graphs())
+    stats.quads = len(store)
+    return stats
+
+
+def _load_transactions(
+    store: ox.Store, files: Sequence[Path], fmt: ox.RdfFormat | None
+) -> LoadStats:
+    stats = LoadStats()
+    replaced: set[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = set()
+    batch: list[ox.Quad] = []
+
+    def commit() -> None:
+        store.extend(batch)  # one transaction: all of these records, or none
+        stats.quads += len(batch)
+        batch.clear()
+
+    try:
+        for path in files:
+            for graph, triples in _graph_groups(_parse(path, fmt)):
+                if isinstance(graph, ox.NamedNode) and graph not in replaced:
+                    replaced.add(graph)
+                    store.remove_graph(graph)
+                batch.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+                if len(batch) >= TRANSACTION_QUADS:
+                    commit()
+            stats.files += 1
+        commit()
+        store.flush()
+    except OSError as err:
+        raise StoreError(f"cannot write the store: {err}") from None
     return stats
 
 
