@@ -167,12 +167,13 @@ def test_illegal_iri_characters_are_percent_encoded(run: dict[str, Any]) -> None
 
 def test_unicode_and_control_characters_survive(run: dict[str, Any]) -> None:
     text = (run["out"] / "pfocr.ttl").read_text(encoding="utf-8")
-    assert "α-synuclein – β-catenin “signaling” 🧬" in text
+    assert "α-synuclein – β-catenin “signaling” 🧬" in text  # noqa: RUF001
     graph = rdflib.Graph().parse(run["out"] / "pfocr.ttl", format="turtle")
     figure = rdflib.URIRef(FIG + "PMC100043__caption-controls.html")
     caption = str(graph.value(figure, rdflib.URIRef("http://schema.org/description")))
     assert caption == (
-        'Bell \a, escape \x1b, NUL \x00, DEL \x7f, line\nbreak, tab\tend \u2028 "quoted" back\\slash'
+        "Bell \a, escape \x1b, NUL \x00, DEL \x7f, "
+        'line\nbreak, tab\tend \u2028 "quoted" back\\slash'
     )
 
 
