@@ -126,6 +126,13 @@ def _validate_rdf_file(path: Path, batch_size: int) -> list[Outcome]:
     for quad in quads:
         name = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
         graphs.setdefault(name, []).append(quad.triple)
+    shared = graphs.pop("", [])
+    if not graphs:  # triples only: the whole file is one record
+        graphs[""] = shared
+    else:  # each figure graph with the shared facts (default graph) it reaches
+        graphs = {
+            name: [*triples, *_reachable(triples, shared)] for name, triples in graphs.items()
+        }
     names = list(graphs)
     outcomes: list[Outcome] = []
     for start in range(0, len(names), batch_size):
@@ -140,6 +147,26 @@ def _validate_rdf_file(path: Path, batch_size: int) -> list[Outcome]:
                 stats = Stats(triples=len(graphs[name]))
                 outcomes.append(Converted(str(path), figid or name, b"", stats, findings))
     return outcomes
+
+
+def _reachable(triples: list[ox.Triple], shared: list[ox.Triple]) -> list[ox.Triple]:
+    """The triples of ``shared`` about nodes reachable from ``triples``."""
+    by_subject: dict[str, list[ox.Triple]] = {}
+    for triple in shared:
+        if isinstance(triple.subject, ox.NamedNode):
+            by_subject.setdefault(triple.subject.value, []).append(triple)
+    frontier = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
+    frontier |= {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)}
+    seen: set[str] = set()
+    found: list[ox.Triple] = []
+    while frontier:
+        node = frontier.pop()
+        seen.add(node)
+        for triple in by_subject.get(node, []):
+            found.append(triple)
+            if isinstance(triple.object, ox.NamedNode) and triple.object.value not in seen:
+                frontier.add(triple.object.value)
+    return found
 
 
 def _store_loader(store_dir: Path | None) -> Callable[[Path], LoadStats] | None:

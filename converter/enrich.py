@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -33,7 +34,9 @@ def iri(value: str) -> ox.NamedNode:
     return ox.NamedNode(value)
 
 
+@cache
 def term(namespace: str, local: str) -> ox.NamedNode:
+    """A vocabulary term (property or class), made once per process."""
     return ox.NamedNode(namespace + local)
 
 

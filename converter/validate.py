@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pyoxigraph as ox
 import rdflib
 from pyshacl import validate as pyshacl_validate
+from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH
 
 from .resources import data_files
@@ -68,7 +69,10 @@ def _shape_labels() -> dict[rdflib.term.Node, str]:
     return labels
 
 
+@lru_cache(maxsize=1 << 16)
 def _to_rdflib(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple) -> rdflib.term.Node:
+    """The rdflib term for a pyoxigraph term; memoized, as predicates, classes, genes and
+    small values recur in every record and rdflib's term constructors are slow."""
     if isinstance(term, ox.Triple):
         raise TypeError("RDF-star quoted triples are not part of pfocr-rdf's output")
     if isinstance(term, ox.NamedNode):
@@ -136,10 +140,16 @@ def _findings(report: rdflib.Graph) -> list[Finding]:
 
 
 def _path_text(report: rdflib.Graph, path: rdflib.term.Node | None) -> str | None:
+    """A SHACL path as text: an IRI, ``^iri`` (inverse) or ``iri/iri`` (sequence)."""
     if path is None:
         return None
+    if isinstance(path, rdflib.URIRef):
+        return str(path)
     inverse = report.value(path, SH.inversePath)
-    return f"^{inverse}" if inverse is not None else str(path)
+    if inverse is not None:
+        return f"^{inverse}"
+    steps = list(Collection(report, path))
+    return "/".join(_path_text(report, step) or "" for step in steps)
 
 
 def _nodes(triples: Sequence[ox.Triple]) -> set[str]:

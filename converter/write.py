@@ -34,14 +34,32 @@ REJECTS_FILE = "rejects.jsonl"
 VALIDATION_FILE = "validation.ttl"
 
 
-def record_nquads(triples: Iterable[ox.Triple], graph: str) -> bytes:
-    """One record's triples as N-Quads in the named graph ``graph``, grouped by subject."""
-    name = ox.NamedNode(graph)
-    by_subject: dict[object, list[ox.Triple]] = {}
+def is_about_figure(triple: ox.Triple, figure: str) -> bool:
+    """Whether a triple belongs to the figure's own graph: it is about the figure or a node
+    under its IRI (creator, mentions), or it links a shared node to the figure."""
+    subject = triple.subject
+    if isinstance(subject, ox.NamedNode) and (
+        subject.value == figure or subject.value.startswith(figure + "#")
+    ):
+        return True
+    return isinstance(triple.object, ox.NamedNode) and triple.object.value == figure
+
+
+def record_nquads(triples: Iterable[ox.Triple], figure: str) -> bytes:
+    """One record as N-Quads: what is about the figure in its named graph (the figure IRI),
+    facts about shared entities (genes, taxa, paper, MeSH, ChEBI) in the default graph, so a
+    store holds each shared fact once. Grouped by graph, then by subject."""
+    graphs: dict[ox.NamedNode | ox.DefaultGraph, dict[object, list[ox.Triple]]] = {
+        ox.NamedNode(figure): {},
+        ox.DefaultGraph(): {},
+    }
+    named, default = graphs.values()
     for triple in triples:
-        by_subject.setdefault(triple.subject, []).append(triple)
+        group = named if is_about_figure(triple, figure) else default
+        group.setdefault(triple.subject, []).append(triple)
     quads = (
-        ox.Quad(t.subject, t.predicate, t.object, name)
+        ox.Quad(t.subject, t.predicate, t.object, graph)
+        for graph, by_subject in graphs.items()
         for group in by_subject.values()
         for t in group
     )

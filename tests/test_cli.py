@@ -110,7 +110,7 @@ def test_all_formats_parse(tmp_path: Path) -> None:
         counts[name] = len({q.triple for q in quads})
     assert len(set(counts.values())) == 1, counts
     trig_graphs = {q.graph_name for q in ox.parse(path=tmp_path / "pfocr.trig")}
-    assert len(trig_graphs) == 4
+    assert len(trig_graphs) == 5  # one per figure, and the default graph of shared facts
 
 
 def test_output_is_identical_whatever_the_jobs(tmp_path: Path) -> None:

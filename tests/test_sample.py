@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from helpers import value
 
 from converter.convert import ConvertOptions, convert_to_folder
 
@@ -98,8 +99,13 @@ def test_schema_prefix_is_http(converted: tuple[Path, object]) -> None:
 
 def test_one_named_graph_per_figure(converted: tuple[Path, object]) -> None:
     out, _ = converted
-    graphs = {
-        q.graph_name.value for q in ox.parse(path=out / "pfocr.nq", format=ox.RdfFormat.N_QUADS)
-    }
-    assert len(graphs) == 20
-    assert all(g.startswith("https://pfocr.wikipathways.org/figures/") for g in graphs)
+    quads = list(ox.parse(path=out / "pfocr.nq", format=ox.RdfFormat.N_QUADS))
+    named = {value(q.graph_name) for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+    assert len(named) == 20
+    assert all(g.startswith("https://pfocr.wikipathways.org/figures/") for g in named)
+    for quad in quads:  # a figure's graph holds what is about it; shared facts are default
+        graph = quad.graph_name
+        if isinstance(graph, ox.NamedNode):
+            assert value(quad.subject).startswith(graph.value) or value(quad.object) == graph.value
+        else:
+            assert not value(quad.subject).startswith("https://pfocr.wikipathways.org/figures/")

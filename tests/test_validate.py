@@ -106,6 +106,7 @@ S, DCT, WPNS = (
     "http://vocabularies.wikipathways.org/wp#",
 )
 PF = "https://pfocr.wikipathways.org/vocab#"
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 # (text of CONFORMING, its replacement) -> (shape label, result path or None, severity)
 CASES = {
@@ -159,7 +160,7 @@ CASES = {
     ),
     "figure without gene ids (warning)": (
         ("<https://identifiers.org/ncbigene/7157> , ", ""),
-        ("Figure", f"{S}mentions", "Warning"),
+        ("Figure", f"{S}mentions/{RDF_NS}type", "Warning"),
     ),
     "blank-node creator": (
         (
