@@ -49,14 +49,12 @@ def measure(command: list[str]) -> Run:
 
 
 def corpus(workdir: Path, size: int) -> Path:
+    """An N-record pfocr-database folder made by make_corpus.py (kept between runs)."""
     folder = workdir / f"corpus-{size}"
     if not (folder / "_figures").is_dir() or len(list((folder / "_figures").iterdir())) != size:
         shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run(
-            [sys.executable, str(BENCH / "make_corpus.py"), str(folder), "-n", str(size)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        command = [sys.executable, str(BENCH / "make_corpus.py"), str(folder), "-n", str(size)]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return folder
 
 
@@ -66,57 +64,52 @@ def count_lines(path: Path) -> int:
 
 
 def bench_size(workdir: Path, size: int, jobs: int, baseline: bool) -> dict[str, float]:
+    """Convert (ours, then the baseline), load and query one corpus size."""
     folder = corpus(workdir, size)
     out = workdir / f"out-{size}"
     shutil.rmtree(out, ignore_errors=True)
-    ours = measure(
-        [
-            str(BIN / "pfocr-rdf"),
-            "convert",
-            str(folder),
-            "-o",
-            str(out),
-            "-f",
-            "ttl,nt,nq",
-            "-j",
-            str(jobs),
-            "-q",
-        ]
-    )
+    convert = [str(BIN / "pfocr-rdf"), "convert", str(folder), "-o", str(out), "-q"]
+    ours = measure([*convert, "-f", "ttl,nt,nq", "-j", str(jobs)])
     if ours.returncode not in (0, 1):
         raise SystemExit(f"pfocr-rdf convert failed:\n{ours.output}")
-    triples = count_lines(out / "pfocr.nt")
-    row = {"size": size, "ours_s": ours.seconds, "ours_rss": ours.peak_rss_mib, "triples": triples}
+    row = {
+        "size": float(size),
+        "ours_s": ours.seconds,
+        "ours_rss": ours.peak_rss_mib,
+        "triples": float(count_lines(out / "pfocr.nt")),
+    }
     if baseline:
-        naive = measure(
-            [
-                sys.executable,
-                str(BENCH / "naive.py"),
-                str(folder),
-                "-o",
-                str(workdir / f"naive-{size}"),
-            ]
-        )
+        prefix = workdir / f"naive-{size}"
+        naive = measure([sys.executable, str(BENCH / "naive.py"), str(folder), "-o", str(prefix)])
         if naive.returncode not in (0, 1):
             raise SystemExit(f"baseline failed:\n{naive.output}")
         row.update(
             {
                 "naive_s": naive.seconds,
                 "naive_rss": naive.peak_rss_mib,
-                "naive_triples": count_lines(workdir / f"naive-{size}.nt"),
+                "naive_triples": float(count_lines(prefix.with_suffix(".nt"))),
             }
         )
     store = workdir / f"store-{size}"
     shutil.rmtree(store, ignore_errors=True)
     load = measure([str(BIN / "pfocr-rdf"), "load", str(out / "pfocr.nq"), "--store", str(store)])
-    quads = count_lines(out / "pfocr.nq")
-    row.update({"load_s": load.seconds, "quads": quads})
-    query_seconds = 0.0
-    names = subprocess.run(
+    row.update({"load_s": load.seconds, "quads": float(count_lines(out / "pfocr.nq"))})
+    listing = subprocess.run(
         [str(BIN / "pfocr-rdf"), "query", "--list"], check=True, capture_output=True, text=True
-    ).stdout.split()
-    for name in [n for n in names if "-" in n and n.islower()]:
-        run = measure([str(BIN / "pfocr-rdf"), "query", "--store", str(store), name, "-f", "csv"])
+    ).stdout
+    query_seconds = 0.0
+    first_figure = sorted((folder / "_figures").iterdir())[0].name.removesuffix(".md")
+    bindings = {  # as users run it: for one figure (unbound, it compares every pair)
+        "figures-sharing-genes": [
+            "--bind",
+            f"figure=<https://pfocr.wikipathways.org/figures/{first_figure}.html>",
+        ]
+    }
+    for name in (line.split()[0] for line in listing.splitlines() if line.strip()):
+        command = [str(BIN / "pfocr-rdf"), "query", "--store", str(store), name, "-f", "csv"]
+        run = measure([*command, *bindings.get(name, [])])
+        if run.returncode != 0:
+            raise SystemExit(f"query {name} failed:\n{run.output}")
         query_seconds += run.seconds
     row["queries_s"] = query_seconds
     return row
@@ -126,16 +119,14 @@ def stage_profile(workdir: Path, records: int) -> list[tuple[str, float]]:
     """Milliseconds per record of each stage, in one process, on ``records`` corpus records."""
     from converter.enrich import enrich
     from converter.expand import expand
-    from converter.model import Source
-    from converter.read import _decode, _read_bytes, parse_front_matter, read_sidecars
+    from converter.model import Record
+    from converter.pipeline import DEFAULT_BATCH_SIZE
+    from converter.read import _decode, _read_bytes, discover, parse_front_matter, read_sidecars
     from converter.validate import to_rdflib, validate_graph
     from converter.vocab import figure_iri
     from converter.write import record_nquads
-    from converter.model import Record
-    from converter.pipeline import DEFAULT_BATCH_SIZE
-    from converter.read import discover
 
-    sources: list[Source] = list(discover([str(corpus(workdir, 1000))]))[:records]
+    sources = list(discover([str(corpus(workdir, 1000))]))[:records]
     totals: dict[str, float] = {}
 
     def timed(stage: str, start: float) -> None:
@@ -143,18 +134,16 @@ def stage_profile(workdir: Path, records: int) -> list[tuple[str, float]]:
 
     prepared = []
     for source in sources:
+        assert source.data_dir is not None and source.stem_figid is not None
         t = time.perf_counter()
         text = _decode(source.name, _read_bytes(source))
+        sidecars = read_sidecars(source.data_dir, source.stem_figid)
         timed("read", t)
         t = time.perf_counter()
-        front = parse_front_matter(source.name, text)
-        timed("yaml", t)
-        t = time.perf_counter()
-        assert source.data_dir is not None and source.stem_figid is not None
         record = Record(
-            source.name, source.stem_figid, front, read_sidecars(source.data_dir, source.stem_figid)
+            source.name, source.stem_figid, parse_front_matter(source.name, text), sidecars
         )
-        timed("read", t)
+        timed("yaml", t)
         t = time.perf_counter()
         described = expand(record)
         timed("expand", t)
@@ -165,13 +154,52 @@ def stage_profile(workdir: Path, records: int) -> list[tuple[str, float]]:
     for start in range(0, len(prepared), DEFAULT_BATCH_SIZE):
         batch = prepared[start : start + DEFAULT_BATCH_SIZE]
         t = time.perf_counter()
-        validate_graph(to_rdflib(x for _, triples in batch for x in triples))
-        timed("validate", t)
+        graph = to_rdflib(x for _, triples in batch for x in triples)
+        timed("validate: rdflib graph", t)
+        t = time.perf_counter()
+        validate_graph(graph)
+        timed("validate: pyshacl", t)
     for record, triples in prepared:
         t = time.perf_counter()
         record_nquads(triples, figure_iri(record.figid))
         timed("write", t)
     return [(stage, seconds / len(prepared) * 1000) for stage, seconds in totals.items()]
+
+
+def table_row(row: dict[str, float]) -> str:
+    """One line of the results table (baseline columns empty when it was not run)."""
+    size = row["size"]
+    cells = [
+        f"{size:.0f}",
+        f"{row['ours_s']:.1f}",
+        f"{size / row['ours_s']:.0f}",
+        f"{row['ours_s'] / size * 1000:.2f}",
+        f"{row['ours_rss']:.0f}",
+        f"{row['triples']:.0f}",
+    ]
+    if "naive_s" in row:
+        cells += [
+            f"{row['naive_s']:.1f}",
+            f"{size / row['naive_s']:.0f}",
+            f"{row['naive_s'] / size * 1000:.1f}",
+            f"{row['naive_rss']:.0f}",
+            f"{row['naive_triples']:.0f}",
+            f"{row['naive_s'] / row['ours_s']:.2f}x",
+        ]
+    else:
+        cells += ["-"] * 6
+    cells += [
+        f"{row['load_s']:.1f}",
+        f"{row['quads'] / row['load_s']:,.0f}",
+        f"{row['queries_s']:.1f}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+HEADER = (
+    "| records | pfocr-rdf s | rec/s | ms/rec | peak RSS MiB | triples | baseline s | rec/s "
+    "| ms/rec | peak RSS MiB | triples | throughput ratio | load s | quads/s | queries s |"
+)
 
 
 def machine() -> str:
@@ -188,7 +216,7 @@ def machine() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--workdir", type=Path, default=HERE / "work")
@@ -205,42 +233,28 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
 
     print(f"machine: {machine()}; pfocr-rdf --jobs {args.jobs}")
-    print(
-        "| records | pfocr-rdf s | rec/s | ms/rec | peak RSS MiB | triples | baseline s | "
-        "rec/s | ms/rec | peak RSS MiB | triples | throughput ratio | load s | quads/s | queries s |"
-    )
+    print(HEADER)
     print("|" + "---|" * 15)
     rows = []
     for size in args.sizes:
         row = bench_size(args.workdir, size, args.jobs, baseline=size <= args.no_baseline_above)
         rows.append(row)
-        naive = (
-            f"{row['naive_s']:.1f} | {size / row['naive_s']:.0f} | {row['naive_s'] / size * 1000:.1f} | "
-            f"{row['naive_rss']:.0f} | {row['naive_triples']:.0f} | {row['naive_s'] / row['ours_s']:.2f}x"
-            if "naive_s" in row
-            else "– | – | – | – | – | –"
-        )
-        print(
-            f"| {size} | {row['ours_s']:.1f} | {size / row['ours_s']:.0f} | {row['ours_s'] / size * 1000:.2f} | "
-            f"{row['ours_rss']:.0f} | {row['triples']:.0f} | {naive} | {row['load_s']:.1f} | "
-            f"{row['quads'] / row['load_s']:,.0f} | {row['queries_s']:.1f} |",
-            flush=True,
-        )
+        print(table_row(row), flush=True)
     print()
-    print(f"per-stage profile, one process, {args.profile_records} corpus records (ms per record):")
+    print(f"per-stage profile, one process, {args.profile_records} corpus records (ms/record):")
     for stage, ms in stage_profile(args.workdir, args.profile_records):
-        print(f"  {stage:9s} {ms:7.2f}")
-    measured = [r for r in rows if "naive_s" in r]
+        print(f"  {stage:24s} {ms:7.2f}")
     if len(rows) > 1:
         small, large = rows[-2], rows[-1]
         print(
-            f"peak RSS {large['size']} vs {small['size']} records: "
+            f"peak RSS at {large['size']:.0f} vs {small['size']:.0f} records: "
             f"{large['ours_rss'] / small['ours_rss']:.2f}x"
         )
+    measured = [r for r in rows if "naive_s" in r]
     if measured:
         last = measured[-1]
         print(
-            f"throughput ratio pfocr-rdf / baseline at {last['size']} records: "
+            f"throughput ratio pfocr-rdf / baseline at {last['size']:.0f} records: "
             f"{last['naive_s'] / last['ours_s']:.2f}x"
         )
 

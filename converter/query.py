@@ -94,8 +94,18 @@ def sparql_term(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+_OUTER_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+_COMMENT = re.compile(r"#[^\n]*")
+
+
 def with_bindings(query: str, bindings: dict[str, str]) -> str:
-    """``query`` with a trailing ``VALUES`` clause binding each variable to its value."""
+    """``query`` with each variable bound to its value by a ``VALUES`` block.
+
+    The block opens the query's outer ``WHERE`` group, so it restricts the pattern before
+    any grouping (a trailing ``VALUES`` would be joined after aggregation: correct, but the
+    engine would first compute every group). A query without a ``WHERE`` keyword gets the
+    standard trailing ``VALUES`` clause instead.
+    """
     if not bindings:
         return query
     for name in bindings:
@@ -103,7 +113,12 @@ def with_bindings(query: str, bindings: dict[str, str]) -> str:
             raise QueryError(f"invalid variable name {name!r} in --bind")
     names = " ".join(f"?{n}" for n in bindings)
     values = " ".join(sparql_term(v) for v in bindings.values())
-    return f"{query.rstrip()}\nVALUES ({names}) {{ ({values}) }}\n"
+    block = f"VALUES ({names}) {{ ({values}) }}"
+    uncommented = _COMMENT.sub(lambda m: " " * len(m.group()), query)  # offsets unchanged
+    where = _OUTER_WHERE.search(uncommented)
+    if where is None:
+        return f"{query.rstrip()}\n{block}\n"
+    return f"{query[: where.end()]}\n  {block}\n{query[where.end() :]}"
 
 
 def query_store(store_dir: Path, query: str, fmt: str) -> bytes:

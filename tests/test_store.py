@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from helpers import EXAMPLES
 
 from converter.cli import cli
-from converter.query import bundled_queries, rows_from_json
+from converter.query import bundled_queries, rows_from_json, with_bindings
 
 FIG = "https://pfocr.wikipathways.org/figures/"
 F1, F2 = f"{FIG}PMC9000001__ex-mapk-g001.html", f"{FIG}PMC9000001__ex-mapk-g002.html"
@@ -288,3 +288,17 @@ def test_serve_answers_queries(store: Path, tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_bindings_open_the_outer_where_group() -> None:
+    query = "# WHERE { in a comment\nSELECT ?f (COUNT(?g) AS ?n) WHERE {\n  ?f ?p ?g }\nGROUP BY ?f"
+    bound = with_bindings(query, {"f": "<https://example.org/x>", "s": 'say "hi"'})
+    assert bound.startswith("# WHERE { in a comment\nSELECT ?f (COUNT(?g) AS ?n) WHERE {\n")
+    assert 'VALUES (?f ?s) { (<https://example.org/x> "say \\"hi\\"") }\n' in bound
+    assert bound.index("VALUES") < bound.index("?f ?p ?g") < bound.index("GROUP BY")
+
+
+def test_bindings_without_where_keyword_trail_the_query() -> None:
+    assert with_bindings("SELECT * { ?s ?p ?o }", {"s": "<https://example.org/x>"}) == (
+        "SELECT * { ?s ?p ?o }\nVALUES (?s) { (<https://example.org/x>) }\n"
+    )
