@@ -73,6 +73,23 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="number of cores",
+    help="Worker processes (each converts and validates whole batches of records).",
+)
+batch_size_option = click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Records per batch (one SHACL call per batch).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pfocr-rdf")
 def cli() -> None:
@@ -103,21 +120,8 @@ def cli() -> None:
     show_default=True,
     help="Check every record against the SHACL shapes; violating records are rejected.",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default="number of cores",
-    help="Worker processes.",
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=DEFAULT_BATCH_SIZE,
-    show_default=True,
-    help="Records per batch (per SHACL call).",
-)
+@jobs_option
+@batch_size_option
 @click.option(
     "--store",
     "store_dir",
@@ -185,21 +189,8 @@ def convert(
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for validation.ttl and rejects.jsonl.",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default="number of cores",
-    help="Worker processes (for records).",
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=DEFAULT_BATCH_SIZE,
-    show_default=True,
-    help="Records per SHACL call.",
-)
+@jobs_option
+@batch_size_option
 @click.option("-q", "--quiet", is_flag=True, help="No SHACL digest on stderr.")
 def validate(
     inputs: tuple[str, ...], outdir: Path, jobs: int, batch_size: int, quiet: bool

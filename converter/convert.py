@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from contextlib import closing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,7 @@ def convert_to_folder(
     if on_start is not None:
         on_start(len(sources))
     summary = Summary(orphans=orphan_sidecars(inputs, sources))
-    with OutputWriter(outdir, options.formats) as writer:
+    with closing(OutputWriter(outdir, options.formats)) as writer:
         for outcome in convert_all(
             sources,
             validate=options.validate,
@@ -106,7 +107,7 @@ def validate_to_folder(
     records = [i for i in inputs if not i.lower().endswith(RDF_SUFFIXES)]
     sources = list(discover(records, stdin=stdin)) if records else []
     summary = Summary(orphans=orphan_sidecars(records, sources))
-    with OutputWriter(outdir, formats=[]) as writer:
+    with closing(OutputWriter(outdir, formats=[])) as writer:
         for outcome in convert_all(sources, validate=True, jobs=jobs, batch_size=batch_size):
             _account(summary, writer, outcome)
         for path in rdf_files:

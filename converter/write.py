@@ -14,7 +14,6 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 import pyoxigraph as ox
@@ -69,7 +68,8 @@ def record_nquads(triples: Iterable[ox.Triple], figure: str) -> bytes:
 
 
 class AtomicFiles:
-    """Temporary files in one folder that replace their targets only on :meth:`commit`."""
+    """Temporary files in one folder that replace their targets only on :meth:`commit`;
+    whatever was not committed is deleted by :meth:`discard`."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -103,20 +103,11 @@ class AtomicFiles:
             temp.unlink(missing_ok=True)
         self._pending.clear()
 
-    def __enter__(self) -> AtomicFiles:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.discard()  # after a commit there is nothing left to discard
-
 
 class OutputWriter:
-    """The output folder of one run: staged RDF, rejects, validation findings."""
+    """The output folder of one run: staged RDF, rejects, validation findings. Use it as
+    ``with closing(OutputWriter(...))``: leaving without :meth:`finish` removes every
+    temporary file."""
 
     def __init__(self, outdir: Path, formats: Iterable[str]) -> None:
         self.outdir = outdir
@@ -174,19 +165,8 @@ class OutputWriter:
         ox.serialize(statements, target, fmt, prefixes=prefixes)
 
     def close(self) -> None:
-        """Abandon the run: close and delete every temporary file."""
+        """Close the files; delete every temporary file not committed by :meth:`finish`."""
         for stream in (self._staged, self._rejects):
             if not stream.closed:
                 stream.close()
         self.files.discard()
-
-    def __enter__(self) -> OutputWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
