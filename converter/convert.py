@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from contextlib import closing
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 

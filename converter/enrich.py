@@ -10,7 +10,7 @@ match, source, counts) lives on a mention node with an IRI under the figure's IR
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -76,11 +76,8 @@ class TripleSet:
         for triple in triples:
             self._triples[triple] = None
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[ox.Triple]:
         return iter(self._triples)
-
-    def __len__(self) -> int:
-        return len(self._triples)
 
 
 def enrich(record: Record, described: list[ox.Triple]) -> tuple[list[ox.Triple], Stats]:

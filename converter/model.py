@@ -92,11 +92,6 @@ class Stats:
     symbols_without_id: int = 0
     triples: int = 0
 
-    def add(self, other: Stats) -> None:
-        self.genes_with_id += other.genes_with_id
-        self.symbols_without_id += other.symbols_without_id
-        self.triples += other.triples
-
 
 MISSING = frozenset({"", "NA", "N/A", ".na.character", ".na", "NULL", "null", "None", "NaN"})
 """How the real data spells a missing value (design pitfall 4); such values make no triple."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 
 import pyoxigraph as ox
@@ -142,14 +143,6 @@ def convert_batch(sources: Sequence[Source], validate: bool = True) -> list[Outc
     return outcomes
 
 
-def _convert_batch_validated(sources: Sequence[Source]) -> list[Outcome]:
-    return convert_batch(sources, validate=True)
-
-
-def _convert_batch_unvalidated(sources: Sequence[Source]) -> list[Outcome]:
-    return convert_batch(sources, validate=False)
-
-
 def _batches(sources: Iterable[Source], size: int) -> Iterator[list[Source]]:
     iterator = iter(sources)
     while batch := list(islice(iterator, size)):
@@ -165,7 +158,7 @@ def convert_all(
     on_batch: Callable[[int], None] | None = None,
 ) -> Iterator[Outcome]:
     """Outcomes for ``sources`` in input order, duplicates of an earlier figid rejected."""
-    worker = _convert_batch_validated if validate else _convert_batch_unvalidated
+    worker = partial(convert_batch, validate=validate)
     batches = _batches(sources, batch_size)
     seen: dict[str, str] = {}
     if jobs > 1 and len(sources) > batch_size:

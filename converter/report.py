@@ -47,10 +47,12 @@ class Summary:
     def line(self) -> str:
         """The one-line summary printed at the end of a run."""
         balance = "ok" if self.read == self.converted + self.rejected else "MISMATCH"
+        stages = ", ".join(f"{n} {s}" for s, n in sorted(self.rejected_by_stage.items()))
+        by_stage = f" [{stages}]" if stages else ""
         return (
-            f"{self.read} records read: {self.converted} converted, {self.rejected} rejected "
-            f"({balance}); {self.triples} triples; genes: {self.genes_with_id} with NCBI Gene "
-            f"ids, {self.symbols_without_id} symbols without; SHACL: {self.violations} "
+            f"{self.read} records read: {self.converted} converted, {self.rejected} rejected"
+            f"{by_stage} ({balance}); {self.triples} triples; genes: {self.genes_with_id} with "
+            f"NCBI Gene ids, {self.symbols_without_id} symbols without; SHACL: {self.violations} "
             f"violations, {self.warnings} warnings; {len(self.orphans)} orphan sidecars"
         )
 

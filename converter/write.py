@@ -126,11 +126,6 @@ class OutputWriter:
     def add_reject(self, row: dict[str, Any]) -> None:
         self._rejects.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
 
-    @property
-    def staged_nquads(self) -> Path:
-        """The N-Quads written so far (complete once :meth:`finish` has begun)."""
-        return self._staged_path
-
     def finish(
         self,
         validation_report: bytes | None,

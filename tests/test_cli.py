@@ -50,7 +50,7 @@ def test_some_rejected_gives_exit_1_and_rejects_rows(tmp_path: Path) -> None:
     )
     code, out, _ = run("convert", str(db), "-o", str(tmp_path / "out"))
     assert code == 1
-    assert "3 records read: 1 converted, 2 rejected (ok)" in out
+    assert "3 records read: 1 converted, 2 rejected [1 record, 1 yaml] (ok)" in out
     rows = [
         json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +111,12 @@ def test_run_exits_1_and_accounts_for_every_record(run: dict[str, Any]) -> None:
     converted = sum(1 for stage, _ in EXPECTED.values() if stage == "converted")
     rejected = len(EXPECTED) - converted
     assert (
-        f"{len(EXPECTED)} records read: {converted} converted, {rejected} rejected (ok)"
+        f"{len(EXPECTED)} records read: {converted} converted, {rejected} rejected ["
         in result.stdout
     )
+    stages = Counter(stage for stage, _ in EXPECTED.values() if stage != "converted")
+    listed = ", ".join(f"{n} {s}" for s, n in sorted(stages.items()))
+    assert f"rejected [{listed}] (ok)" in result.stdout
     assert len(run["rejects"]) == rejected
 
 
