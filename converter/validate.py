@@ -69,22 +69,39 @@ def _shape_labels() -> dict[rdflib.term.Node, str]:
     return labels
 
 
-@lru_cache(maxsize=1 << 16)
+CACHED_LITERAL_LENGTH = 64
+"""Literals up to this length (symbols, counts, names) are memoized; captions are not."""
+
+
 def _to_rdflib(term: ox.NamedNode | ox.Literal | ox.BlankNode | ox.Triple) -> rdflib.term.Node:
-    """The rdflib term for a pyoxigraph term; memoized, as predicates, classes, genes and
-    small values recur in every record and rdflib's term constructors are slow."""
+    """The rdflib term for a pyoxigraph term."""
     if isinstance(term, ox.Triple):
         raise TypeError("RDF-star quoted triples are not part of pfocr-rdf's output")
     if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
+        return _uri(term.value)
     if isinstance(term, ox.BlankNode):
         return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
+    if len(term.value) <= CACHED_LITERAL_LENGTH:
+        return _short_literal(term.value, term.datatype.value, term.language)
+    return _literal(term.value, term.datatype.value, term.language)
+
+
+# IRIs and short values recur in every record (predicates, classes, genes, counts) and
+# rdflib's term constructors are slow: memoized, in bounded caches.
+@lru_cache(maxsize=1 << 15)
+def _uri(value: str) -> rdflib.URIRef:
+    return rdflib.URIRef(value)
+
+
+def _literal(value: str, datatype: str, language: str | None) -> rdflib.Literal:
+    if language:
+        return rdflib.Literal(value, lang=language)
     if datatype == XSD_STRING:
-        return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(datatype))
+        return rdflib.Literal(value)
+    return rdflib.Literal(value, datatype=_uri(datatype))
+
+
+_short_literal = lru_cache(maxsize=1 << 15)(_literal)
 
 
 def to_rdflib(triples: Iterable[ox.Triple]) -> rdflib.Graph:
