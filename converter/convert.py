@@ -19,8 +19,8 @@ from .pipeline import (
     convert_all,
     violation_reason,
 )
-from .read import discover, orphan_sidecars
-from .report import FindingRow, Summary, validation_report
+from .read import count_records, discover, orphan_sidecars
+from .report import FindingLog, Summary
 from .store import LoadStats, load_into_store, rdf_format
 from .validate import validate_records
 from .vocab import figid_of, figid_of_single_figure
@@ -50,23 +50,25 @@ def convert_to_folder(
 ) -> tuple[Summary, list[Path]]:
     """Convert ``inputs`` into ``outdir``; return the summary and the files written.
 
-    ``on_start`` is told how many records were found; ``progress`` how many were just done.
+    Records are streamed from the inputs (counted first, for ``on_start``); ``progress`` is
+    told how many were just done. Memory does not grow with the number of records, but for
+    the figids seen (to reject duplicates).
     """
-    sources = list(discover(inputs, stdin=stdin))
     if on_start is not None:
-        on_start(len(sources))
-    summary = Summary(orphans=orphan_sidecars(inputs, sources))
-    with closing(OutputWriter(outdir, options.formats)) as writer:
+        on_start(count_records(inputs))
+    with closing(OutputWriter(outdir, options.formats, validation=options.validate)) as writer:
+        summary = Summary(findings=FindingLog(writer.findings))
         for outcome in convert_all(
-            sources,
+            discover(inputs, stdin=stdin),
             validate=options.validate,
             jobs=options.jobs,
             batch_size=options.batch_size,
             on_batch=progress,
         ):
             _account(summary, writer, outcome)
-        report = validation_report(summary.findings) if options.validate else None
-        written = writer.finish(report, before_commit=_store_loader(options.store))
+        summary.findings.close_report()
+        written = writer.finish(before_commit=_store_loader(options.store))
+    summary.orphans = orphan_sidecars(inputs)
     return summary, written
 
 
@@ -74,10 +76,8 @@ def _account(summary: Summary, writer: OutputWriter, outcome: Outcome) -> None:
     """Count one outcome in the summary and write it where it belongs."""
     summary.read += 1
     converted = isinstance(outcome, Converted)
-    summary.findings.extend(
-        FindingRow(outcome.source, outcome.figid, f, rejected=not converted)
-        for f in outcome.findings
-    )
+    for finding in outcome.findings:
+        summary.findings.add(outcome.source, outcome.figid, finding, rejected=not converted)
     if isinstance(outcome, Converted):
         summary.converted += 1
         summary.triples += outcome.stats.triples
@@ -101,19 +101,22 @@ def validate_to_folder(
     """SHACL-check records or RDF files; write ``validation.ttl`` and ``rejects.jsonl`` only.
 
     Records go through the whole conversion, validation included, without writing RDF.
-    In an RDF file each named graph is a record; triples outside named graphs are one.
+    In an RDF file each named graph is a record, checked with the shared facts (default
+    graph) it reaches; a file without named graphs is one record.
     """
     rdf_files = [Path(i) for i in inputs if i.lower().endswith(RDF_SUFFIXES)]
     records = [i for i in inputs if not i.lower().endswith(RDF_SUFFIXES)]
-    sources = list(discover(records, stdin=stdin)) if records else []
-    summary = Summary(orphans=orphan_sidecars(records, sources))
     with closing(OutputWriter(outdir, formats=[])) as writer:
+        summary = Summary(findings=FindingLog(writer.findings))
+        sources = discover(records, stdin=stdin)
         for outcome in convert_all(sources, validate=True, jobs=jobs, batch_size=batch_size):
             _account(summary, writer, outcome)
         for path in rdf_files:
             for outcome in _validate_rdf_file(path, batch_size):
                 _account(summary, writer, outcome)
-        written = writer.finish(validation_report(summary.findings))
+        summary.findings.close_report()
+        written = writer.finish()
+    summary.orphans = orphan_sidecars(records)
     return summary, written
 
 

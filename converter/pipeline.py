@@ -12,7 +12,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
+from itertools import chain, islice
 
 import pyoxigraph as ox
 
@@ -150,18 +150,24 @@ def _batches(sources: Iterable[Source], size: int) -> Iterator[list[Source]]:
 
 
 def convert_all(
-    sources: Sequence[Source],
+    sources: Iterable[Source],
     *,
     validate: bool = True,
     jobs: int = 1,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
 ) -> Iterator[Outcome]:
-    """Outcomes for ``sources`` in input order, duplicates of an earlier figid rejected."""
+    """Outcomes for ``sources`` in input order, duplicates of an earlier figid rejected.
+
+    Sources are consumed as they come; with ``jobs > 1`` and more than one batch, batches
+    are converted by a pool of worker processes and their results taken in order.
+    """
     worker = partial(convert_batch, validate=validate)
-    batches = _batches(sources, batch_size)
+    all_batches = _batches(sources, batch_size)
+    lookahead = list(islice(all_batches, 2))
+    batches = chain(lookahead, all_batches)
     seen: dict[str, str] = {}
-    if jobs > 1 and len(sources) > batch_size:
+    if jobs > 1 and len(lookahead) > 1:
         context = multiprocessing.get_context("spawn")
         with context.Pool(jobs) as pool:
             yield from _deduplicated(pool.imap(worker, batches), seen, on_batch)

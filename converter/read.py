@@ -127,15 +127,21 @@ def _data_dir_for(record_path: Path) -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-def orphan_sidecars(inputs: Iterable[str], sources: Iterable[Source]) -> list[str]:
+def count_records(inputs: Iterable[str]) -> int:
+    """How many records :func:`discover` will yield (standard input counts as one)."""
+    files = [i for i in inputs if i != "-"]
+    return sum(1 for _ in discover(files)) + (len(list(inputs)) - len(files))
+
+
+def orphan_sidecars(inputs: Iterable[str]) -> list[str]:
     """Sidecar files of the pfocr-database folders in ``inputs`` that no record claims."""
-    data_dirs = [Path(i) / DATA_DIR for i in inputs if (Path(i) / FIGURES_DIR).is_dir()]
-    claimed: dict[Path, set[str]] = {d: set() for d in data_dirs if d.is_dir()}
-    for source in sources:
-        if source.data_dir in claimed and source.stem_figid is not None:
-            claimed[source.data_dir].add(source.stem_figid)
+    folders = [Path(i) for i in inputs if i != "-" and (Path(i) / FIGURES_DIR).is_dir()]
     orphans = []
-    for data_dir, figids in sorted(claimed.items()):
+    for folder in folders:
+        data_dir = folder / DATA_DIR
+        if not data_dir.is_dir():
+            continue
+        figids = {s.stem_figid for s in discover([str(folder)]) if s.data_dir == data_dir}
         for entry in sorted(os.listdir(data_dir)):
             figid, _, kind = entry.rpartition("-")
             if kind.removesuffix(".tsv") in SIDECAR_KINDS and figid not in figids:

@@ -1,27 +1,136 @@
-"""What a run tells people: the summary line, the SHACL report in RDF and on the terminal."""
+"""What a run tells people: the summary line, the SHACL report in RDF and on the terminal.
+
+Findings are not kept: each is counted, written at once to the run's SHACL report (as
+N-Triples, turned into Turtle when the run completes), and the first few of the first
+rejected records are kept for the terminal. Memory stays flat however many records a run has.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import IO
 
 import pyoxigraph as ox
 
 from .validate import Finding
-from .vocab import PFOCR, PREFIXES, RDF, SH, XSD, compact, figure_iri
+from .vocab import PFOCR, RDF, SH, XSD, compact, compact_path, figure_iri
 
 FIRST_FINDINGS_SHOWN = 3
-"""How many findings of one record the terminal summary shows."""
+"""How many findings of one rejected record the terminal digest shows."""
+RECORDS_SHOWN = 20
+"""How many rejected records the terminal digest shows (all are in rejects.jsonl)."""
+
+_SH = {
+    name: ox.NamedNode(SH + name)
+    for name in (
+        "ValidationReport",
+        "ValidationResult",
+        "conforms",
+        "result",
+        "focusNode",
+        "resultPath",
+        "value",
+        "resultMessage",
+        "resultSeverity",
+        "sourceConstraintComponent",
+    )
+}
+_RDF_TYPE = ox.NamedNode(RDF + "type")
+_SOURCE_FILE = ox.NamedNode(PFOCR + "sourceFile")
+_FIGURE = ox.NamedNode(PFOCR + "figure")
+REPORT_NODE = ox.BlankNode("report")
 
 
 @dataclass
-class FindingRow:
-    """A finding with the record it belongs to."""
+class SampledFinding:
+    """A finding kept for the terminal digest, with the record it belongs to."""
 
     file: str
     figid: str | None
     finding: Finding
-    rejected: bool
+
+
+class FindingLog:
+    """The SHACL findings of a run: counted, sampled, and streamed to the report."""
+
+    def __init__(self, report: IO[bytes] | None = None) -> None:
+        self.counts: Counter[tuple[str, str, str]] = Counter()
+        """(severity, shape, message) -> how many results."""
+        self.sample: list[SampledFinding] = []
+        self._report = report
+        self._results = 0
+        self._sampled: Counter[str] = Counter()
+
+    @property
+    def violations(self) -> int:
+        return sum(n for (severity, _, _), n in self.counts.items() if severity == "Violation")
+
+    @property
+    def warnings(self) -> int:
+        return sum(self.counts.values()) - self.violations
+
+    def add(self, file: str, figid: str | None, finding: Finding, rejected: bool) -> None:
+        self.counts[(finding.severity, finding.shape, finding.message)] += 1
+        if rejected and finding.is_violation and self._keep_for_digest(file):
+            self.sample.append(SampledFinding(file, figid, finding))
+        if self._report is not None:
+            self._results += 1
+            triples = _result_triples(f"r{self._results}", file, figid, finding)
+            ox.serialize(triples, self._report, ox.RdfFormat.N_TRIPLES)
+
+    def _keep_for_digest(self, file: str) -> bool:
+        if file not in self._sampled and len(self._sampled) >= RECORDS_SHOWN:
+            return False
+        if self._sampled[file] >= FIRST_FINDINGS_SHOWN:
+            return False
+        self._sampled[file] += 1
+        return True
+
+    def close_report(self) -> None:
+        """Write the report node itself (``sh:conforms`` over the whole run)."""
+        if self._report is None:
+            return
+        conforms = ox.Literal(
+            str(self.violations == 0).lower(), datatype=ox.NamedNode(XSD + "boolean")
+        )
+        triples = [
+            ox.Triple(REPORT_NODE, _RDF_TYPE, _SH["ValidationReport"]),
+            ox.Triple(REPORT_NODE, _SH["conforms"], conforms),
+        ]
+        ox.serialize(triples, self._report, ox.RdfFormat.N_TRIPLES)
+
+
+def _result_triples(label: str, file: str, figid: str | None, f: Finding) -> list[ox.Triple]:
+    """One ``sh:ValidationResult`` of the report, naming its record file and figure."""
+    result = ox.BlankNode(label)
+    triples = [
+        ox.Triple(REPORT_NODE, _SH["result"], result),
+        ox.Triple(result, _RDF_TYPE, _SH["ValidationResult"]),
+        ox.Triple(result, _SH["focusNode"], _node(f.focus)),
+        ox.Triple(result, _SH["resultMessage"], ox.Literal(f.message)),
+        ox.Triple(result, _SH["resultSeverity"], ox.NamedNode(SH + f.severity)),
+        ox.Triple(
+            result,
+            _SH["sourceConstraintComponent"],
+            ox.NamedNode(f"{SH}{f.component}ConstraintComponent"),
+        ),
+        ox.Triple(result, _SOURCE_FILE, ox.Literal(file)),
+    ]
+    if f.path is not None and not f.path.startswith(("<", "^")):  # a plain IRI path
+        triples.append(ox.Triple(result, _SH["resultPath"], ox.NamedNode(f.path)))
+    if f.value is not None:
+        triples.append(ox.Triple(result, _SH["value"], _node(f.value)))
+    if figid is not None:
+        triples.append(ox.Triple(result, _FIGURE, ox.NamedNode(figure_iri(figid))))
+    return triples
+
+
+def _node(value: str) -> ox.NamedNode | ox.Literal:
+    try:
+        return ox.NamedNode(value)
+    except ValueError:
+        return ox.Literal(value)
 
 
 @dataclass
@@ -33,16 +142,16 @@ class Summary:
     genes_with_id: int = 0
     symbols_without_id: int = 0
     orphans: list[str] = field(default_factory=list)
-    findings: list[FindingRow] = field(default_factory=list)
+    findings: FindingLog = field(default_factory=FindingLog)
     rejected_by_stage: Counter[str] = field(default_factory=Counter)
 
     @property
     def violations(self) -> int:
-        return sum(1 for row in self.findings if row.finding.is_violation)
+        return self.findings.violations
 
     @property
     def warnings(self) -> int:
-        return len(self.findings) - self.violations
+        return self.findings.warnings
 
     def line(self) -> str:
         """The one-line summary printed at the end of a run."""
@@ -64,92 +173,21 @@ class Summary:
         )
 
 
-def shacl_digest(rows: list[FindingRow]) -> list[str]:
+def shacl_digest(log: FindingLog) -> list[str]:
     """Terminal lines: counts per shape and message, then the first findings per record."""
-    if not rows:
+    if not log.counts:
         return []
     lines = ["SHACL results by shape and message:"]
-    counts = Counter((r.finding.severity, r.finding.shape, r.finding.message) for r in rows)
-    for (severity, shape, message), count in sorted(counts.items(), key=lambda kv: -kv[1]):
+    for (severity, shape, message), count in sorted(log.counts.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {count:6d}  {severity:9s} {shape}: {message}")
-    rejected = [r for r in rows if r.rejected]
-    shown: Counter[str] = Counter()
-    if rejected:
+    if log.sample:
         lines.append("Rejected by SHACL (first findings per record):")
-    for row in rejected:
-        if not row.finding.is_violation or shown[row.file] >= FIRST_FINDINGS_SHOWN:
-            continue
-        shown[row.file] += 1
+    for row in log.sample:
         f = row.finding
         value = f" value {f.value!r}" if f.value is not None else ""
-        where = compact(f.path) if f.path else compact(f.focus)
+        where = compact_path(f.path) if f.path else compact(f.focus)
         lines.append(f"  {row.file} [{row.figid}] {where}{value}: {f.message}")
+    records = {row.file for row in log.sample}
+    if len(records) >= RECORDS_SHOWN:
+        lines.append(f"  (the first {RECORDS_SHOWN} rejected records; all are in rejects.jsonl)")
     return lines
-
-
-def validation_report(rows: list[FindingRow]) -> bytes:
-    """The findings as a standard ``sh:ValidationReport`` in Turtle.
-
-    Each ``sh:ValidationResult`` also names the record file (``pfocr:sourceFile``) and the
-    figure (``pfocr:figure``) it belongs to.
-    """
-    report = ox.BlankNode("report")
-    sh = {
-        name: ox.NamedNode(SH + name)
-        for name in (
-            "ValidationReport",
-            "ValidationResult",
-            "conforms",
-            "result",
-            "focusNode",
-            "resultPath",
-            "value",
-            "resultMessage",
-            "resultSeverity",
-            "sourceConstraintComponent",
-        )
-    }
-    rdf_type = ox.NamedNode(RDF + "type")
-    conforms = not any(r.finding.is_violation for r in rows)
-    triples = [
-        ox.Triple(report, rdf_type, sh["ValidationReport"]),
-        ox.Triple(
-            report,
-            sh["conforms"],
-            ox.Literal(str(conforms).lower(), datatype=ox.NamedNode(XSD + "boolean")),
-        ),
-    ]
-    for index, row in enumerate(rows, start=1):
-        f = row.finding
-        result = ox.BlankNode(f"r{index}")
-        triples += [
-            ox.Triple(report, sh["result"], result),
-            ox.Triple(result, rdf_type, sh["ValidationResult"]),
-            ox.Triple(result, sh["focusNode"], _node(f.focus)),
-            ox.Triple(result, sh["resultMessage"], ox.Literal(f.message)),
-            ox.Triple(result, sh["resultSeverity"], ox.NamedNode(SH + f.severity)),
-            ox.Triple(
-                result,
-                sh["sourceConstraintComponent"],
-                ox.NamedNode(f"{SH}{f.component}ConstraintComponent"),
-            ),
-            ox.Triple(result, ox.NamedNode(PFOCR + "sourceFile"), ox.Literal(row.file)),
-        ]
-        if f.path is not None and not f.path.startswith("^"):
-            triples.append(ox.Triple(result, sh["resultPath"], ox.NamedNode(f.path)))
-        if f.value is not None:
-            triples.append(ox.Triple(result, sh["value"], _node(f.value)))
-        if row.figid is not None:
-            figure = ox.NamedNode(figure_iri(row.figid))
-            triples.append(ox.Triple(result, ox.NamedNode(PFOCR + "figure"), figure))
-    prefixes = {**PREFIXES, "sh": SH}
-    data = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-    assert data is not None  # no output file given: serialize returns the bytes
-    return data
-
-
-def _node(value: str) -> ox.NamedNode | ox.Literal:
-    try:
-        return ox.NamedNode(value)
-    except ValueError:
-        return ox.Literal(value)

@@ -157,16 +157,17 @@ def _findings(report: rdflib.Graph) -> list[Finding]:
 
 
 def _path_text(report: rdflib.Graph, path: rdflib.term.Node | None) -> str | None:
-    """A SHACL path as text: an IRI, ``^iri`` (inverse) or ``iri/iri`` (sequence)."""
+    """A SHACL path as text: a plain IRI, or SPARQL property-path syntax for the others
+    (``^<iri>`` inverse, ``<a>/<b>`` sequence)."""
     if path is None:
         return None
     if isinstance(path, rdflib.URIRef):
         return str(path)
     inverse = report.value(path, SH.inversePath)
     if inverse is not None:
-        return f"^{inverse}"
-    steps = list(Collection(report, path))
-    return "/".join(_path_text(report, step) or "" for step in steps)
+        return f"^<{inverse}>"
+    steps = [_path_text(report, step) or "" for step in Collection(report, path)]
+    return "/".join(s if s.startswith(("<", "^")) else f"<{s}>" for s in steps)
 
 
 def _nodes(triples: Sequence[ox.Triple]) -> set[str]:

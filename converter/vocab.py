@@ -141,3 +141,10 @@ def compact(text: str) -> str:
             if re.fullmatch(r"[A-Za-z0-9_.:-]+", local) and not local.endswith("."):
                 return f"{prefix}:{local}"
     return text
+
+
+def compact_path(path: str) -> str:
+    """A SHACL path for display: a plain IRI or each ``<iri>`` of a property path compacted."""
+    if not path.startswith(("<", "^")):
+        return compact(path)
+    return re.sub(r"<([^>]+)>", lambda m: compact(m.group(1)), path)

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from .vocab import PREFIXES
+from .vocab import PREFIXES, SH
 
 FORMATS: dict[str, ox.RdfFormat] = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -31,6 +31,8 @@ DEFAULT_FORMATS = ("ttl", "nt")
 BASENAME = "pfocr"
 REJECTS_FILE = "rejects.jsonl"
 VALIDATION_FILE = "validation.ttl"
+FINDINGS_STAGING = "validation.nt"
+"""The SHACL results as they arrive; turned into VALIDATION_FILE at the end, never kept."""
 
 
 def is_about_figure(triple: ox.Triple, figure: str) -> bool:
@@ -109,7 +111,7 @@ class OutputWriter:
     ``with closing(OutputWriter(...))``: leaving without :meth:`finish` removes every
     temporary file."""
 
-    def __init__(self, outdir: Path, formats: Iterable[str]) -> None:
+    def __init__(self, outdir: Path, formats: Iterable[str], *, validation: bool = True) -> None:
         self.outdir = outdir
         self.formats = list(formats)
         outdir.mkdir(parents=True, exist_ok=True)
@@ -119,6 +121,11 @@ class OutputWriter:
         self._rejects_path = self.files.temp_for(REJECTS_FILE)
         self._rejects: IO[str] = open(self._rejects_path, "w", encoding="utf-8")  # noqa: SIM115
         self._keep_nq = "nq" in self.formats
+        self._findings_path = self.files.temp_for(FINDINGS_STAGING) if validation else None
+        self.findings: IO[bytes] | None = (
+            open(self._findings_path, "wb") if self._findings_path else None  # noqa: SIM115
+        )
+        """Where the SHACL report is streamed as N-Triples (None without validation)."""
 
     def add_record(self, nquads: bytes) -> None:
         self._staged.write(nquads)
@@ -126,23 +133,24 @@ class OutputWriter:
     def add_reject(self, row: dict[str, Any]) -> None:
         self._rejects.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
 
-    def finish(
-        self,
-        validation_report: bytes | None,
-        before_commit: Callable[[Path], object] | None = None,
-    ) -> list[Path]:
+    def finish(self, before_commit: Callable[[Path], object] | None = None) -> list[Path]:
         """Serialize every format, then put all outputs in place; return their paths.
 
         ``before_commit`` gets the complete N-Quads (e.g. to load a store) before any
         output replaces the previous one; if it fails, no output is changed.
         """
-        self._staged.close()
-        self._rejects.close()
+        self._close_streams()
         for name in self.formats:
             if name != "nq":
                 self._derive(name)
-        if validation_report is not None:
-            self.files.temp_for(VALIDATION_FILE).write_bytes(validation_report)
+        if self._findings_path is not None:
+            report = self.files.temp_for(VALIDATION_FILE)
+            results = ox.parse(path=self._findings_path, format=ox.RdfFormat.N_TRIPLES)
+            prefixes = {**PREFIXES, "sh": SH}
+            ox.serialize(
+                (q.triple for q in results), report, ox.RdfFormat.TURTLE, prefixes=prefixes
+            )
+            self.files.drop(FINDINGS_STAGING)
         if before_commit is not None:
             before_commit(self._staged_path)
         if not self._keep_nq:
@@ -159,9 +167,12 @@ class OutputWriter:
         prefixes = PREFIXES if fmt not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS) else None
         ox.serialize(statements, target, fmt, prefixes=prefixes)
 
+    def _close_streams(self) -> None:
+        for stream in (self._staged, self._rejects, self.findings):
+            if stream is not None and not stream.closed:
+                stream.close()
+
     def close(self) -> None:
         """Close the files; delete every temporary file not committed by :meth:`finish`."""
-        for stream in (self._staged, self._rejects):
-            if not stream.closed:
-                stream.close()
+        self._close_streams()
         self.files.discard()

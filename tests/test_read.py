@@ -11,7 +11,13 @@ import pytest
 from helpers import genes_tsv, record_text, write_db
 
 from converter.model import RecordError, Source, Stage
-from converter.read import discover, load_record, orphan_sidecars, parse_front_matter
+from converter.read import (
+    count_records,
+    discover,
+    load_record,
+    orphan_sidecars,
+    parse_front_matter,
+)
 
 
 def front(yaml_body: str) -> dict[str, object]:
@@ -121,7 +127,8 @@ def test_discover_database_folder_pairs_records_with_data(tmp_path: Path) -> Non
     sources = list(discover([str(db)]))
     assert [s.stem_figid for s in sources] == ["PMC1__a", "PMC2__b"]
     assert all(s.data_dir == db / "_data" for s in sources)
-    assert orphan_sidecars([str(db)], sources) == [str(db / "_data" / "PMC9__gone-genes.tsv")]
+    assert orphan_sidecars([str(db)]) == [str(db / "_data" / "PMC9__gone-genes.tsv")]
+    assert count_records([str(db), "-"]) == 3
 
 
 def test_a_record_alone_has_no_sidecars(tmp_path: Path) -> None:

@@ -160,7 +160,7 @@ CASES = {
     ),
     "figure without gene ids (warning)": (
         ("<https://identifiers.org/ncbigene/7157> , ", ""),
-        ("Figure", f"{S}mentions/{RDF_NS}type", "Warning"),
+        ("Figure", f"<{S}mentions>/<{RDF_NS}type>", "Warning"),
     ),
     "blank-node creator": (
         (
@@ -238,7 +238,7 @@ CASES = {
             f" ;\n    pfocr:hasMention {MENTION} .",
             " .",
         ),
-        ("Mention", f"^{PF}hasMention", "Violation"),
+        ("Mention", f"^<{PF}hasMention>", "Violation"),
     ),
     "organism IRI wrong (object of wp:organism)": (
         ("", f'{GENE} wp:organism "9606" .'),
