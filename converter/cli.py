@@ -7,12 +7,13 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
 import click
+from click.decorators import FC
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -73,6 +74,20 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+inputs_argument = click.argument("inputs", nargs=-1, required=True)
+
+
+def outdir_option(help_text: str) -> Callable[[FC], FC]:
+    """The ``-o/--outdir`` option, with what goes in the folder."""
+    return click.option(
+        "-o",
+        "--outdir",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
 jobs_option = click.option(
     "-j",
     "--jobs",
@@ -97,14 +112,8 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--outdir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for pfocr.<format>, rejects.jsonl and validation.ttl.",
-)
+@inputs_argument
+@outdir_option("Folder for pfocr.<format>, rejects.jsonl and validation.ttl.")
 @click.option(
     "-f",
     "--format",
@@ -181,14 +190,8 @@ def convert(
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--outdir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for validation.ttl and rejects.jsonl.",
-)
+@inputs_argument
+@outdir_option("Folder for validation.ttl and rejects.jsonl.")
 @jobs_option
 @batch_size_option
 @click.option("-q", "--quiet", is_flag=True, help="No SHACL digest on stderr.")

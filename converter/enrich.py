@@ -17,6 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import vocab as v
+from .expand import JSONLD_KEY, gene_symbols
 from .model import Record, RecordError, SidecarRow, Stage, Stats, present
 
 XSD_STRING = ox.NamedNode(v.XSD + "string")
@@ -99,9 +100,9 @@ def enrich(record: Record, described: list[ox.Triple]) -> tuple[list[ox.Triple],
 
 
 def _keywords(front: dict[str, Any]) -> list[str]:
-    doc = front.get("schema-jsonld")
-    keywords = doc.get("keywords") if isinstance(doc, dict) else None
-    return [k for k in (present(x) for x in keywords or []) if k is not None]
+    """The figure's gene symbols (already checked by the expand stage)."""
+    keywords = front[JSONLD_KEY].get("keywords")
+    return gene_symbols(keywords) if isinstance(keywords, list) else []
 
 
 def _link(out: TripleSet, s: ox.NamedNode, p: ox.NamedNode, build: Any, value: Any) -> None:

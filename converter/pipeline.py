@@ -93,7 +93,11 @@ def _prepare(source: Source) -> _Prepared | Rejected:
 
 def _check_literal_sizes(triples: Sequence[ox.Triple]) -> None:
     for triple in triples:
-        if isinstance(triple.object, ox.Literal):
+        # a character is at most 4 bytes in UTF-8: only long values need encoding
+        if (
+            isinstance(triple.object, ox.Literal)
+            and len(triple.object.value) * 4 > MAX_LITERAL_BYTES
+        ):
             size = len(triple.object.value.encode("utf-8"))
             if size > MAX_LITERAL_BYTES:
                 raise RecordError(
