@@ -134,8 +134,12 @@ def _validate_rdf_file(path: Path, batch_size: int) -> list[Outcome]:
     if not graphs:  # triples only: the whole file is one record
         graphs[""] = shared
     else:  # each figure graph with the shared facts (default graph) it reaches
+        by_subject: dict[str, list[ox.Triple]] = {}
+        for triple in shared:
+            if isinstance(triple.subject, ox.NamedNode):
+                by_subject.setdefault(triple.subject.value, []).append(triple)
         graphs = {
-            name: [*triples, *_reachable(triples, shared)] for name, triples in graphs.items()
+            name: [*triples, *_reachable(triples, by_subject)] for name, triples in graphs.items()
         }
     names = list(graphs)
     outcomes: list[Outcome] = []
@@ -153,12 +157,8 @@ def _validate_rdf_file(path: Path, batch_size: int) -> list[Outcome]:
     return outcomes
 
 
-def _reachable(triples: list[ox.Triple], shared: list[ox.Triple]) -> list[ox.Triple]:
-    """The triples of ``shared`` about nodes reachable from ``triples``."""
-    by_subject: dict[str, list[ox.Triple]] = {}
-    for triple in shared:
-        if isinstance(triple.subject, ox.NamedNode):
-            by_subject.setdefault(triple.subject.value, []).append(triple)
+def _reachable(triples: list[ox.Triple], by_subject: dict[str, list[ox.Triple]]) -> list[ox.Triple]:
+    """The shared triples (indexed by subject IRI) about nodes reachable from ``triples``."""
     frontier = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
     frontier |= {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)}
     seen: set[str] = set()

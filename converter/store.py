@@ -137,11 +137,11 @@ def _load_transactions(
 
     try:
         for path in files:
-            for graph, triples in _graph_groups(_parse(path, fmt)):
+            for graph, quads in _graph_groups(_parse(path, fmt)):
                 if isinstance(graph, ox.NamedNode) and graph not in replaced:
                     replaced.add(graph)
                     store.remove_graph(graph)
-                batch.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+                batch.extend(quads)
                 if len(batch) >= TRANSACTION_QUADS:
                     commit()
             stats.files += 1
@@ -184,16 +184,16 @@ def send(session: requests.Session, method: str, url: str, **kwargs: object) -> 
 
 def _graph_groups(
     quads: Iterable[ox.Quad],
-) -> Iterator[tuple[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, list[ox.Triple]]]:
+) -> Iterator[tuple[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, list[ox.Quad]]]:
     """Runs of consecutive quads of the same graph (pfocr-rdf writes each graph in one run)."""
     current: ox.NamedNode | ox.BlankNode | ox.DefaultGraph | None = None
-    run: list[ox.Triple] = []
+    run: list[ox.Quad] = []
     for quad in quads:
         if quad.graph_name != current:
             if run and current is not None:
                 yield current, run
             current, run = quad.graph_name, []
-        run.append(quad.triple)
+        run.append(quad)
     if run and current is not None:
         yield current, run
 
@@ -215,7 +215,8 @@ def load_into_endpoint(endpoint: str, files: Sequence[Path]) -> LoadStats:
             stats.quads += len(triples)
 
         for path in files:
-            for graph, triples in _graph_groups(_parse(path, None)):
+            for graph, quads in _graph_groups(_parse(path, None)):
+                triples = [q.triple for q in quads]
                 if isinstance(graph, ox.NamedNode):
                     method = "POST" if graph.value in written else "PUT"
                     stats.graphs += method == "PUT"

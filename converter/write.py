@@ -144,11 +144,12 @@ class OutputWriter:
             if name != "nq":
                 self._derive(name)
         if self._findings_path is not None:
-            report = self.files.temp_for(VALIDATION_FILE)
-            results = ox.parse(path=self._findings_path, format=ox.RdfFormat.N_TRIPLES)
-            prefixes = {**PREFIXES, "sh": SH}
-            ox.serialize(
-                (q.triple for q in results), report, ox.RdfFormat.TURTLE, prefixes=prefixes
+            _reserialize(
+                self._findings_path,
+                ox.RdfFormat.N_TRIPLES,
+                self.files.temp_for(VALIDATION_FILE),
+                ox.RdfFormat.TURTLE,
+                {**PREFIXES, "sh": SH},
             )
             self.files.drop(FINDINGS_STAGING)
         if before_commit is not None:
@@ -158,14 +159,10 @@ class OutputWriter:
         return self.files.commit()
 
     def _derive(self, name: str) -> None:
-        target = self.files.temp_for(f"{BASENAME}.{name}")
         fmt = FORMATS[name]
-        quads = ox.parse(path=self._staged_path, format=ox.RdfFormat.N_QUADS)
-        statements: Iterator[ox.Quad] | Iterator[ox.Triple] = (
-            quads if fmt.supports_datasets else (q.triple for q in quads)
-        )
         prefixes = PREFIXES if fmt not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS) else None
-        ox.serialize(statements, target, fmt, prefixes=prefixes)
+        target = self.files.temp_for(f"{BASENAME}.{name}")
+        _reserialize(self._staged_path, ox.RdfFormat.N_QUADS, target, fmt, prefixes)
 
     def _close_streams(self) -> None:
         for stream in (self._staged, self._rejects, self.findings):
@@ -176,3 +173,19 @@ class OutputWriter:
         """Close the files; delete every temporary file not committed by :meth:`finish`."""
         self._close_streams()
         self.files.discard()
+
+
+def _reserialize(
+    source: Path,
+    source_format: ox.RdfFormat,
+    target: Path,
+    fmt: ox.RdfFormat,
+    prefixes: dict[str, str] | None,
+) -> None:
+    """Stream ``source`` into ``target`` in another format (graph names dropped if ``fmt``
+    holds triples only)."""
+    quads = ox.parse(path=source, format=source_format)
+    statements: Iterator[ox.Quad] | Iterator[ox.Triple] = (
+        quads if fmt.supports_datasets else (q.triple for q in quads)
+    )
+    ox.serialize(statements, target, fmt, prefixes=prefixes)
