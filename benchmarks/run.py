@@ -18,6 +18,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,16 +116,14 @@ def bench_size(workdir: Path, size: int, jobs: int, baseline: bool) -> dict[str,
     return row
 
 
-def stage_profile(workdir: Path, records: int) -> list[tuple[str, float]]:
+def stage_profile(workdir: Path, records: int, batch_size: int) -> list[tuple[str, float]]:
     """Milliseconds per record of each stage, in one process, on ``records`` corpus records."""
     from converter.enrich import enrich
     from converter.expand import expand
     from converter.model import Record
-    from converter.pipeline import DEFAULT_BATCH_SIZE
     from converter.read import _decode, _read_bytes, discover, parse_front_matter, read_sidecars
-    from converter.validate import to_rdflib, validate_graph
-    from converter.vocab import figure_iri
-    from converter.write import record_nquads
+    from converter.validate import engine
+    from converter.write import STREAMED_FORMATS, OutputWriter, serialize_record
 
     sources = list(discover([str(corpus(workdir, 1000))]))[:records]
     totals: dict[str, float] = {}
@@ -132,7 +131,7 @@ def stage_profile(workdir: Path, records: int) -> list[tuple[str, float]]:
     def timed(stage: str, start: float) -> None:
         totals[stage] = totals.get(stage, 0.0) + time.perf_counter() - start
 
-    prepared = []
+    serialized = []
     for source in sources:
         assert source.data_dir is not None and source.stem_figid is not None
         t = time.perf_counter()
@@ -146,24 +145,28 @@ def stage_profile(workdir: Path, records: int) -> list[tuple[str, float]]:
         timed("yaml", t)
         t = time.perf_counter()
         described = expand(record)
-        timed("expand", t)
+        timed("expand (pyld)", t)
         t = time.perf_counter()
-        triples, _ = enrich(record, described)
+        graph, _ = enrich(record, described)
         timed("enrich", t)
-        prepared.append((record, triples))
-    for start in range(0, len(prepared), DEFAULT_BATCH_SIZE):
-        batch = prepared[start : start + DEFAULT_BATCH_SIZE]
         t = time.perf_counter()
-        graph = to_rdflib(x for _, triples in batch for x in triples)
-        timed("validate: rdflib graph", t)
+        serialized.append(serialize_record(graph, STREAMED_FORMATS))
+        timed("serialize (worker)", t)
+    for name in ("shacl", "pyshacl"):
+        checker = engine(name)
+        for start in range(0, len(serialized), batch_size):
+            batch = serialized[start : start + batch_size]
+            t = time.perf_counter()
+            checker.validate(b"".join(r.ntriples for r in batch))
+            timed(f"validate: {name}", t)
+    with tempfile.TemporaryDirectory() as folder:
+        writer = OutputWriter(Path(folder), ["ttl", "nt", "nq"], validation=False)
         t = time.perf_counter()
-        validate_graph(graph)
-        timed("validate: pyshacl", t)
-    for record, triples in prepared:
-        t = time.perf_counter()
-        record_nquads(triples, figure_iri(record.figid))
-        timed("write", t)
-    return [(stage, seconds / len(prepared) * 1000) for stage, seconds in totals.items()]
+        for rdf in serialized:
+            writer.add_record(rdf)
+        timed("write (main process)", t)
+        writer.close()
+    return [(stage, seconds / len(serialized) * 1000) for stage, seconds in totals.items()]
 
 
 def table_row(row: dict[str, float]) -> str:
@@ -227,7 +230,12 @@ def main() -> None:
         help="skip the baseline for larger corpora (it needs over an hour at 100k)",
     )
     parser.add_argument("--profile-records", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=None, help="pfocr-rdf --batch-size")
     args = parser.parse_args()
+    if args.batch_size is None:
+        from converter.pipeline import DEFAULT_BATCH_SIZE
+
+        args.batch_size = DEFAULT_BATCH_SIZE
     if not (BENCH / "make_corpus.py").is_file():
         raise SystemExit(f"{BENCH} is missing: the benchmark needs ../shared/bench and the sample")
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -242,7 +250,7 @@ def main() -> None:
         print(table_row(row), flush=True)
     print()
     print(f"per-stage profile, one process, {args.profile_records} corpus records (ms/record):")
-    for stage, ms in stage_profile(args.workdir, args.profile_records):
+    for stage, ms in stage_profile(args.workdir, args.profile_records, args.batch_size):
         print(f"  {stage:24s} {ms:7.2f}")
     if len(rows) > 1:
         small, large = rows[-2], rows[-1]

@@ -35,6 +35,7 @@ from .query import (
 )
 from .report import shacl_digest
 from .store import StoreError, load_into_endpoint, load_into_store
+from .validate import DEFAULT_ENGINE, ENGINES, resolve_engine_name
 from .vocab import compact
 from .write import DEFAULT_FORMATS, FORMATS
 
@@ -96,6 +97,25 @@ jobs_option = click.option(
     show_default="number of cores",
     help="Worker processes (each converts and validates whole batches of records).",
 )
+
+
+def _engine(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """The engine the run will use; says so in one line if ``shacl`` falls back."""
+    name, notice = resolve_engine_name(value)
+    if notice:
+        click.echo(notice, err=True)
+    return name
+
+
+engine_option = click.option(
+    "--shacl-engine",
+    "engine",
+    type=click.Choice(ENGINES),
+    default=DEFAULT_ENGINE,
+    show_default=True,
+    callback=_engine,
+    help="SHACL engine: shacl (compiled, fast) or pyshacl (the reference implementation).",
+)
 batch_size_option = click.option(
     "--batch-size",
     type=click.IntRange(min=1),
@@ -129,6 +149,7 @@ def cli() -> None:
     show_default=True,
     help="Check every record against the SHACL shapes; violating records are rejected.",
 )
+@engine_option
 @jobs_option
 @batch_size_option
 @click.option(
@@ -143,6 +164,7 @@ def convert(
     outdir: Path,
     formats: list[str],
     validate: bool,
+    engine: str,
     jobs: int,
     batch_size: int,
     store_dir: Path | None,
@@ -162,7 +184,12 @@ def convert(
         bar.refresh()
 
     options = ConvertOptions(
-        formats=formats, validate=validate, jobs=jobs, batch_size=batch_size, store=store_dir
+        formats=formats,
+        validate=validate,
+        engine=engine,
+        jobs=jobs,
+        batch_size=batch_size,
+        store=store_dir,
     )
     try:
         with _sigterm_interrupts():
@@ -192,11 +219,12 @@ def convert(
 @cli.command()
 @inputs_argument
 @outdir_option("Folder for validation.ttl and rejects.jsonl.")
+@engine_option
 @jobs_option
 @batch_size_option
 @click.option("-q", "--quiet", is_flag=True, help="No SHACL digest on stderr.")
 def validate(
-    inputs: tuple[str, ...], outdir: Path, jobs: int, batch_size: int, quiet: bool
+    inputs: tuple[str, ...], outdir: Path, engine: str, jobs: int, batch_size: int, quiet: bool
 ) -> None:
     """Check records, or RDF files (.ttl, .nt, .nq, .trig), against the SHACL shapes.
 
@@ -208,7 +236,7 @@ def validate(
     try:
         with _sigterm_interrupts():
             summary, written = validate_to_folder(
-                list(inputs), outdir, jobs=jobs, batch_size=batch_size
+                list(inputs), outdir, engine=engine, jobs=jobs, batch_size=batch_size
             )
     except KeyboardInterrupt:
         click.echo("interrupted: no output was changed", err=True)

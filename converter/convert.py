@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from .model import Stage, Stats
 from .pipeline import (
     DEFAULT_BATCH_SIZE,
+    BatchOptions,
     Converted,
     Outcome,
     Rejected,
@@ -22,7 +23,7 @@ from .pipeline import (
 from .read import count_records, discover, orphan_sidecars
 from .report import FindingLog, Summary
 from .store import LoadStats, load_into_store, rdf_format
-from .validate import validate_records
+from .validate import DEFAULT_ENGINE, ntriples_bytes, validate_records
 from .vocab import figid_of, figid_of_single_figure
 from .write import OutputWriter
 
@@ -33,6 +34,8 @@ RDF_SUFFIXES = (".ttl", ".nt", ".nq", ".trig", ".jsonld")
 class ConvertOptions:
     formats: Sequence[str]
     validate: bool = True
+    engine: str = DEFAULT_ENGINE
+    """The SHACL engine: ``shacl`` or ``pyshacl``."""
     jobs: int = 1
     batch_size: int = DEFAULT_BATCH_SIZE
     store: Path | None = None
@@ -56,16 +59,22 @@ def convert_to_folder(
     """
     if on_start is not None:
         on_start(count_records(inputs))
-    with closing(OutputWriter(outdir, options.formats, validation=options.validate)) as writer:
+    keep_nquads = options.store is not None
+    output = OutputWriter(
+        outdir, options.formats, validation=options.validate, keep_nquads=keep_nquads
+    )
+    with closing(output) as writer:
         summary = Summary(findings=FindingLog(writer.findings))
+        batch_options = BatchOptions(options.validate, options.engine, writer.streamed_formats)
         for outcome in convert_all(
             discover(inputs, stdin=stdin),
-            validate=options.validate,
+            batch_options,
             jobs=options.jobs,
             batch_size=options.batch_size,
             on_batch=progress,
         ):
             _account(summary, writer, outcome)
+        summary.triples = writer.triples
         summary.findings.close_report()
         written = writer.finish(before_commit=_store_loader(options.store))
     summary.orphans = orphan_sidecars(inputs)
@@ -80,10 +89,10 @@ def _account(summary: Summary, writer: OutputWriter, outcome: Outcome) -> None:
         summary.findings.add(outcome.source, outcome.figid, finding, rejected=not converted)
     if isinstance(outcome, Converted):
         summary.converted += 1
-        summary.triples += outcome.stats.triples
         summary.genes_with_id += outcome.stats.genes_with_id
         summary.symbols_without_id += outcome.stats.symbols_without_id
-        writer.add_record(outcome.nquads)
+        if outcome.rdf is not None:
+            writer.add_record(outcome.rdf)
     else:
         summary.rejected += 1
         summary.rejected_by_stage[outcome.stage.value] += 1
@@ -94,6 +103,7 @@ def validate_to_folder(
     inputs: Sequence[str],
     outdir: Path,
     *,
+    engine: str = DEFAULT_ENGINE,
     jobs: int = 1,
     batch_size: int = DEFAULT_BATCH_SIZE,
     stdin: io.BufferedIOBase | None = None,
@@ -109,10 +119,11 @@ def validate_to_folder(
     with closing(OutputWriter(outdir, formats=[])) as writer:
         summary = Summary(findings=FindingLog(writer.findings))
         sources = discover(records, stdin=stdin)
-        for outcome in convert_all(sources, validate=True, jobs=jobs, batch_size=batch_size):
+        options = BatchOptions(validate=True, engine=engine)
+        for outcome in convert_all(sources, options, jobs=jobs, batch_size=batch_size):
             _account(summary, writer, outcome)
         for path in rdf_files:
-            for outcome in _validate_rdf_file(path, batch_size):
+            for outcome in _validate_rdf_file(path, batch_size, engine):
                 _account(summary, writer, outcome)
         summary.findings.close_report()
         written = writer.finish()
@@ -120,7 +131,7 @@ def validate_to_folder(
     return summary, written
 
 
-def _validate_rdf_file(path: Path, batch_size: int) -> list[Outcome]:
+def _validate_rdf_file(path: Path, batch_size: int, engine: str) -> list[Outcome]:
     """One outcome per named graph of ``path`` (and one for its default graph)."""
     try:
         quads = list(ox.parse(path=path, format=rdf_format(path)))
@@ -141,19 +152,20 @@ def _validate_rdf_file(path: Path, batch_size: int) -> list[Outcome]:
         graphs = {
             name: [*triples, *_reachable(triples, by_subject)] for name, triples in graphs.items()
         }
+    figids = {name: figid_of(name) or figid_of_single_figure(graphs[name]) for name in graphs}
     names = list(graphs)
     outcomes: list[Outcome] = []
     for start in range(0, len(names), batch_size):
         batch = names[start : start + batch_size]
-        results = validate_records([graphs[n] for n in batch])
+        texts = [ntriples_bytes(graphs[n]) for n in batch]
+        results = validate_records(texts, [figids[n] for n in batch], engine)
         for name, findings in zip(batch, results, strict=True):
-            figid = figid_of(name) or figid_of_single_figure(graphs[name])
+            figid = figids[name]
             if any(f.is_violation for f in findings):
                 reason = violation_reason(findings)
                 outcomes.append(Rejected(str(path), figid, Stage.VALIDATE, reason, findings))
             else:
-                stats = Stats(triples=len(graphs[name]))
-                outcomes.append(Converted(str(path), figid or name, b"", stats, findings))
+                outcomes.append(Converted(str(path), figid or name, None, Stats(), findings))
     return outcomes
 
 

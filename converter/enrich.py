@@ -5,13 +5,18 @@ IRIs come only from ``ncbigene_id`` (never from a symbol); genes are written the
 way (``wp:GeneProduct``, ``wp:bdbEntrezGene``, ``dcterms:isPartOf`` the figure) so that
 WikiPathways' SPARQL patterns work on PFOCR unchanged. How each entity was found (OCR word,
 match, source, counts) lives on a mention node with an IRI under the figure's IRI.
+
+Terms are pyoxigraph's, kept as their N-Triples text (``str(ox.NamedNode(...))``: the IRI is
+checked, the literal escaped by pyoxigraph), and each triple as its N-Triples line. Making
+an ``ox.Triple`` whose object is a literal costs about 1.5 µs in pyoxigraph 0.5 (the union
+type of its argument is tried member by member), ten times the cost of the line: with about
+800 triples a record, that was the largest cost of the stage.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -20,10 +25,9 @@ from . import vocab as v
 from .expand import JSONLD_KEY, gene_symbols
 from .model import Record, RecordError, SidecarRow, Stage, Stats, present
 
-XSD_STRING = ox.NamedNode(v.XSD + "string")
-XSD_DOUBLE = ox.NamedNode(v.XSD + "double")
-XSD_INTEGER = ox.NamedNode(v.XSD + "integer")
-XSD_GYEAR = ox.NamedNode(v.XSD + "gYear")
+XSD_DOUBLE = v.XSD + "double"
+XSD_INTEGER = v.XSD + "integer"
+XSD_GYEAR = v.XSD + "gYear"
 
 _DIGITS = re.compile(r"^[0-9]+$")
 _MESH_UI = re.compile(r"^[A-Z][0-9]+$")
@@ -31,14 +35,39 @@ _PREFIXED = re.compile(r"^(?P<prefix>[A-Za-z][A-Za-z0-9._-]*):(?P<local>.+)$")
 PAPER_KEYWORD_SEPARATOR = "|"
 
 
-def iri(value: str) -> ox.NamedNode:
-    return ox.NamedNode(value)
+Term = str
+"""An RDF term in N-Triples syntax, as pyoxigraph writes it: ``<iri>``, ``"text"``."""
+
+
+@lru_cache(maxsize=1 << 16)
+def iri(value: str) -> Term:
+    """An IRI term; raises ValueError if ``value`` is not a valid IRI. Genes, taxa and MeSH
+    recur in every record: memoized, in a bounded cache."""
+    return str(ox.NamedNode(value))
+
+
+def _make_literal(text: str, datatype: str | None) -> Term:
+    if datatype is None:
+        return str(ox.Literal(text))
+    return str(ox.Literal(text, datatype=ox.NamedNode(datatype)))
+
+
+_short_literal = lru_cache(maxsize=1 << 16)(_make_literal)
+SHORT_LITERAL = 64
+"""Literals up to this length (symbols, counts, names) are memoized; captions are not."""
+
+
+def literal(text: str, datatype: str | None = None) -> Term:
+    """A literal term (a string, or of type ``datatype``), escaped by pyoxigraph."""
+    if len(text) <= SHORT_LITERAL:
+        return _short_literal(text, datatype)
+    return _make_literal(text, datatype)
 
 
 @cache
-def term(namespace: str, local: str) -> ox.NamedNode:
+def term(namespace: str, local: str) -> Term:
     """A vocabulary term (property or class), made once per process."""
-    return ox.NamedNode(namespace + local)
+    return iri(namespace + local)
 
 
 RDF_TYPE = term(v.RDF, "type")
@@ -50,53 +79,99 @@ DCT_PART_OF = term(v.DCTERMS, "isPartOf")
 SCHEMA_MENTIONS = term(v.SCHEMA, "mentions")
 WP_ORGANISM = term(v.WP, "organism")
 WP_ORGANISM_NAME = term(v.WP, "organismName")
+WP_GENE_PRODUCT = term(v.WP, "GeneProduct")
+WP_ENTREZ = term(v.WP, "bdbEntrezGene")
+HAS_MENTION = term(v.PFOCR, "hasMention")
+MENTION_OF = term(v.PFOCR, "mentionOf")
+OCR_TEXT = term(v.PFOCR, "ocrText")
+MATCHED_TEXT = term(v.PFOCR, "matchedText")
+MATCH_SOURCE = term(v.PFOCR, "matchSource")
+MENTION_CLASS = {
+    kind: term(v.PFOCR, f"{kind.capitalize()}Mention") for kind in ("gene", "chemical", "disease")
+}
+GENE_COUNTS = tuple(
+    (column, term(v.PFOCR, prop))
+    for column, prop in (
+        ("count_direct", "directCount"),
+        ("count_synonym", "synonymCount"),
+        ("count_match", "matchCount"),
+    )
+)
 
 
 class TripleSet:
-    """Triples in the order they were added, each once."""
+    """N-Triples lines grouped by subject (subjects in the order first seen), each once."""
 
     def __init__(self) -> None:
-        self._triples: dict[ox.Triple, None] = {}
+        self._by_subject: dict[Term, dict[str, None]] = {}
 
-    def add(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode | ox.Literal) -> None:
-        self._triples[ox.Triple(s, p, o)] = None
+    def add(self, s: Term, p: Term, o: Term) -> None:
+        group = self._by_subject.get(s)
+        if group is None:
+            group = self._by_subject[s] = {}
+        group[f"{s} {p} {o} .\n"] = None
 
-    def text(self, s: ox.NamedNode, p: ox.NamedNode, value: Any) -> None:
+    def text(self, s: Term, p: Term, value: Any) -> None:
         """Add a string literal unless the value is missing."""
         text = present(value)
         if text is not None:
-            self.add(s, p, ox.Literal(text))
+            self.add(s, p, literal(text))
 
-    def typed(self, s: ox.NamedNode, p: ox.NamedNode, value: Any, datatype: ox.NamedNode) -> None:
+    def typed(self, s: Term, p: Term, value: Any, datatype: str) -> None:
         """Add a typed literal as written (SHACL judges whether it is well formed)."""
         text = present(value)
         if text is not None:
-            self.add(s, p, ox.Literal(text, datatype=datatype))
+            self.add(s, p, literal(text, datatype))
 
-    def extend(self, triples: Iterable[ox.Triple]) -> None:
-        for triple in triples:
-            self._triples[triple] = None
+    def include(self, triple: ox.Triple) -> None:
+        """Add a triple made by pyoxigraph (its subject is never a blank node here)."""
+        self.add(str(triple.subject), str(triple.predicate), str(triple.object))
 
-    def __iter__(self) -> Iterator[ox.Triple]:
-        return iter(self._triples)
+    def ntriples(self) -> bytes:
+        """The triples as an N-Triples document, grouped by subject."""
+        return "".join(line for group in self._by_subject.values() for line in group).encode()
+
+    def __len__(self) -> int:
+        return sum(len(group) for group in self._by_subject.values())
 
 
-def enrich(record: Record, described: list[ox.Triple]) -> tuple[list[ox.Triple], Stats]:
+class RecordGraph:
+    """The triples of one record, in two parts: the figure's own graph (about the figure or
+    a node under its IRI, or linking a shared node to it) and facts about shared entities
+    (genes, taxa, the paper, MeSH, ChEBI) that other records may state too. Each builder
+    function puts a triple in its part as it makes it."""
+
+    def __init__(self, figure: str) -> None:
+        self.figure = figure
+        self.own = TripleSet()
+        self.shared = TripleSet()
+
+
+def is_about_figure(triple: ox.Triple, figure: str) -> bool:
+    """Whether a triple belongs to the figure's own graph: it is about the figure or a node
+    under its IRI (creator, mentions), or it links a shared node to the figure."""
+    subject = triple.subject
+    if isinstance(subject, ox.NamedNode) and (
+        subject.value == figure or subject.value.startswith(figure + "#")
+    ):
+        return True
+    return isinstance(triple.object, ox.NamedNode) and triple.object.value == figure
+
+
+def enrich(record: Record, described: list[ox.Triple]) -> tuple[RecordGraph, Stats]:
     """All triples of one record: the expanded description plus the links built here."""
-    out = TripleSet()
-    out.extend(described)
-    figure = iri(v.figure_iri(record.figid))
+    out = RecordGraph(v.figure_iri(record.figid))
+    for triple in described:
+        (out.own if is_about_figure(triple, out.figure) else out.shared).include(triple)
+    figure = iri(out.figure)
     front = record.front
-    _figure(out, figure, record.figid, front)
+    _figure(out.own, figure, record.figid, front)
     _paper(out, figure, front)
-    _organism_names(out, figure, front)
+    _organism_names(out.own, figure, front)
     gene_ids, gene_words = _genes(out, figure, record)
     found_words = gene_words | _chemicals(out, figure, record) | _diseases(out, figure, record)
     unmatched = [s for s in _keywords(front) if s.casefold() not in found_words]
-    triples = list(out)
-    stats = Stats(genes_with_id=len(gene_ids), symbols_without_id=len(unmatched))
-    stats.triples = len(triples)
-    return triples, stats
+    return out, Stats(genes_with_id=len(gene_ids), symbols_without_id=len(unmatched))
 
 
 def _keywords(front: dict[str, Any]) -> list[str]:
@@ -105,14 +180,14 @@ def _keywords(front: dict[str, Any]) -> list[str]:
     return gene_symbols(keywords) if isinstance(keywords, list) else []
 
 
-def _link(out: TripleSet, s: ox.NamedNode, p: ox.NamedNode, build: Any, value: Any) -> None:
+def _link(out: TripleSet, s: Term, p: Term, build: Any, value: Any) -> None:
     """Add ``s p <build(value)>`` when the value is present."""
     text = present(value)
     if text is not None:
         out.add(s, p, iri(build(text)))
 
 
-def _figure(out: TripleSet, figure: ox.NamedNode, figid: str, front: dict[str, Any]) -> None:
+def _figure(out: TripleSet, figure: Term, figid: str, front: dict[str, Any]) -> None:
     out.add(figure, RDF_TYPE, term(v.PFOCR, "Figure"))
     out.text(figure, DCT_ID, figid)
     out.text(figure, DCT_TITLE, front.get("figtitle"))
@@ -134,12 +209,13 @@ def _figure(out: TripleSet, figure: ox.NamedNode, figid: str, front: dict[str, A
     _link(out, figure, term(v.PFOCR, "wikipathwaysPathway"), v.wikipathways_iri, front.get("wpid"))
 
 
-def _paper(out: TripleSet, figure: ox.NamedNode, front: dict[str, Any]) -> None:
+def _paper(graph: RecordGraph, figure: Term, front: dict[str, Any]) -> None:
     pmcid = present(front.get("pmcid"))
     if pmcid is None:
         return
     paper = iri(v.pmc_iri(pmcid))
-    out.add(figure, DCT_PART_OF, paper)
+    graph.own.add(figure, DCT_PART_OF, paper)
+    out = graph.shared
     out.add(paper, RDF_TYPE, term(v.SCHEMA, "ScholarlyArticle"))
     out.text(paper, DCT_ID, pmcid)
     out.add(paper, term(v.FOAF, "page"), iri(v.pmc_article_page(pmcid)))
@@ -162,24 +238,22 @@ def _names(value: Any) -> list[str]:
     return [n for n in (present(x) for x in items if not isinstance(x, (dict, list))) if n]
 
 
-def _organism_names(out: TripleSet, figure: ox.NamedNode, front: dict[str, Any]) -> None:
+def _organism_names(out: TripleSet, figure: Term, front: dict[str, Any]) -> None:
     for name in _names(front.get("organisms")):
         out.text(figure, WP_ORGANISM_NAME, name)
     for name in _names(front.get("organisms_ner")):
         out.text(figure, term(v.PFOCR, "nerOrganismName"), name)
 
 
-def _mention(
-    out: TripleSet, figure: ox.NamedNode, kind: str, key: str, row: SidecarRow
-) -> ox.NamedNode:
+def _mention(out: TripleSet, figure: Term, kind: str, key: str, row: SidecarRow) -> Term:
     """The mention node of one sidecar row: the OCR word that led to entity ``key``."""
     word = present(row.values.get("word")) or ""
-    mention = iri(f"{figure.value}#{kind}-{v.token(key)}-{v.token(word)}")
-    out.add(figure, term(v.PFOCR, "hasMention"), mention)
-    out.add(mention, RDF_TYPE, term(v.PFOCR, kind.capitalize() + "Mention"))
-    out.text(mention, term(v.PFOCR, "ocrText"), word)
-    out.text(mention, term(v.PFOCR, "matchedText"), row.values.get("match"))
-    out.text(mention, term(v.PFOCR, "matchSource"), row.values.get("source"))
+    mention = iri(f"{figure[1:-1]}#{kind}-{v.token(key)}-{v.token(word)}")
+    out.add(figure, HAS_MENTION, mention)
+    out.add(mention, RDF_TYPE, MENTION_CLASS[kind])
+    out.text(mention, OCR_TEXT, word)
+    out.text(mention, MATCHED_TEXT, row.values.get("match"))
+    out.text(mention, MATCH_SOURCE, row.values.get("source"))
     return mention
 
 
@@ -189,12 +263,13 @@ def _require(pattern: re.Pattern[str], value: str, what: str, row: SidecarRow, f
     return value
 
 
-def _genes(out: TripleSet, figure: ox.NamedNode, record: Record) -> tuple[set[str], set[str]]:
+def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], set[str]]:
     """Gene triples from the genes sidecar; returns the gene ids and the casefolded
     words and symbols that have an id."""
     file = record.sidecars.files.get("genes", "")
     gene_ids: set[str] = set()
     identified: set[str] = set()
+    own, shared = graph.own, graph.shared
     for row in record.sidecars.genes:
         gene_id = present(row.values.get("ncbigene_id"))
         if gene_id is None:
@@ -202,27 +277,23 @@ def _genes(out: TripleSet, figure: ox.NamedNode, record: Record) -> tuple[set[st
         gene_ids.add(_require(_DIGITS, gene_id, "ncbigene_id", row, file))
         gene = iri(v.ncbigene_iri(gene_id))
         symbol = present(row.values.get("ncbigene_symbol"))
-        out.add(figure, SCHEMA_MENTIONS, gene)
-        out.add(gene, RDF_TYPE, term(v.WP, "GeneProduct"))
-        out.add(gene, DCT_PART_OF, figure)
-        out.add(gene, term(v.WP, "bdbEntrezGene"), gene)
-        out.text(gene, RDFS_LABEL, symbol)
+        own.add(figure, SCHEMA_MENTIONS, gene)
+        shared.add(gene, RDF_TYPE, WP_GENE_PRODUCT)
+        own.add(gene, DCT_PART_OF, figure)
+        shared.add(gene, WP_ENTREZ, gene)
+        shared.text(gene, RDFS_LABEL, symbol)
         taxid = present(row.values.get("organism_id"))
         if taxid is not None:
             taxon = iri(v.taxon_iri(_require(_DIGITS, taxid, "organism_id", row, file)))
-            out.add(gene, WP_ORGANISM, taxon)
-            out.add(figure, WP_ORGANISM, taxon)
+            shared.add(gene, WP_ORGANISM, taxon)
+            own.add(figure, WP_ORGANISM, taxon)
             organism = present(row.values.get("organism_name"))
-            out.text(taxon, RDFS_LABEL, organism)
-            out.text(figure, WP_ORGANISM_NAME, organism)
-        mention = _mention(out, figure, "gene", gene_id, row)
-        out.add(mention, term(v.PFOCR, "mentionOf"), gene)
-        for column, prop in (
-            ("count_direct", "directCount"),
-            ("count_synonym", "synonymCount"),
-            ("count_match", "matchCount"),
-        ):
-            out.typed(mention, term(v.PFOCR, prop), row.values.get(column), XSD_INTEGER)
+            shared.text(taxon, RDFS_LABEL, organism)
+            own.text(figure, WP_ORGANISM_NAME, organism)
+        mention = _mention(own, figure, "gene", gene_id, row)
+        own.add(mention, MENTION_OF, gene)
+        for column, prop in GENE_COUNTS:
+            own.typed(mention, prop, row.values.get(column), XSD_INTEGER)
         identified.update(
             w.casefold() for w in (symbol, present(row.values.get("word"))) if w is not None
         )
@@ -240,17 +311,17 @@ def _curie(value: str, prefix: str, row: SidecarRow, file: str) -> str:
 
 
 def _mesh_entity(
-    out: TripleSet, figure: ox.NamedNode, kind: str, ui: str, row: SidecarRow, file: str
-) -> ox.NamedNode:
+    graph: RecordGraph, figure: Term, kind: str, ui: str, row: SidecarRow, file: str
+) -> Term:
     """``<figure> schema:mentions <MeSH>`` with the MeSH node's type, label and mention."""
     _require(_MESH_UI, ui, "MeSH id", row, file)
     entity = iri(v.mesh_iri(ui))
-    out.add(figure, SCHEMA_MENTIONS, entity)
-    out.add(entity, RDF_TYPE, _ENTITY_CLASS[kind])
+    graph.own.add(figure, SCHEMA_MENTIONS, entity)
+    graph.shared.add(entity, RDF_TYPE, _ENTITY_CLASS[kind])
     label = present(row.values.get("match")) or present(row.values.get("name"))
-    out.text(entity, RDFS_LABEL, label)
-    mention = _mention(out, figure, kind, ui, row)
-    out.add(mention, term(v.PFOCR, "mentionOf"), entity)
+    graph.shared.text(entity, RDFS_LABEL, label)
+    mention = _mention(graph.own, figure, kind, ui, row)
+    graph.own.add(mention, MENTION_OF, entity)
     return entity
 
 
@@ -261,18 +332,18 @@ _ENTITY_CLASS = {
 OLD_LAYOUT_SOURCES = {"mesh": "mesh", "chebi": "chebi"}
 
 
-def _chebi(out: TripleSet, figure: ox.NamedNode, number: str, name: str | None) -> ox.NamedNode:
+def _chebi(graph: RecordGraph, figure: Term, number: str, name: str | None) -> Term:
     """A ChEBI compound the WikiPathways way (``wp:Metabolite``, ``wp:bdbChEBI``)."""
     chebi = iri(v.chebi_iri(number))
-    out.add(chebi, RDF_TYPE, term(v.WP, "Metabolite"))
-    out.add(chebi, DCT_PART_OF, figure)
-    out.add(chebi, term(v.WP, "bdbChEBI"), chebi)
-    out.add(chebi, SKOS_EXACT, iri(v.chebi_obo_iri(number)))
-    out.text(chebi, RDFS_LABEL, name)
+    graph.shared.add(chebi, RDF_TYPE, term(v.WP, "Metabolite"))
+    graph.own.add(chebi, DCT_PART_OF, figure)
+    graph.shared.add(chebi, term(v.WP, "bdbChEBI"), chebi)
+    graph.shared.add(chebi, SKOS_EXACT, iri(v.chebi_obo_iri(number)))
+    graph.shared.text(chebi, RDFS_LABEL, name)
     return chebi
 
 
-def _chemicals(out: TripleSet, figure: ox.NamedNode, record: Record) -> set[str]:
+def _chemicals(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
     """Chemical triples from either chemicals layout; returns the casefolded words."""
     file = record.sidecars.files.get("chemicals", "")
     words: set[str] = set()
@@ -293,32 +364,32 @@ def _chemicals(out: TripleSet, figure: ox.NamedNode, record: Record) -> set[str]
             if source == "chebi":
                 local = local.split(":")[-1]
                 _require(_DIGITS, local, "ChEBI id", row, file)
-                chebi = _chebi(out, figure, local, word)
-                out.add(figure, SCHEMA_MENTIONS, chebi)
-                mention = _mention(out, figure, "chemical", f"CHEBI_{local}", row)
-                out.add(mention, term(v.PFOCR, "mentionOf"), chebi)
+                chebi = _chebi(graph, figure, local, word)
+                graph.own.add(figure, SCHEMA_MENTIONS, chebi)
+                mention = _mention(graph.own, figure, "chemical", f"CHEBI_{local}", row)
+                graph.own.add(mention, MENTION_OF, chebi)
             else:
-                _mesh_entity(out, figure, "chemical", local, row, file)
+                _mesh_entity(graph, figure, "chemical", local, row, file)
         else:
             mesh = present(row.values.get("mesh"))
             if mesh is None:
                 continue
             entity = _mesh_entity(
-                out, figure, "chemical", _curie(mesh, "mesh", row, file), row, file
+                graph, figure, "chemical", _curie(mesh, "mesh", row, file), row, file
             )
             chebi_curie = present(row.values.get("chebi"))
             if chebi_curie is not None:
                 number = _require(
                     _DIGITS, _curie(chebi_curie, "chebi", row, file), "ChEBI id", row, file
                 )
-                chebi = _chebi(out, figure, number, present(row.values.get("name")))
-                out.add(entity, SKOS_EXACT, chebi)
+                chebi = _chebi(graph, figure, number, present(row.values.get("name")))
+                graph.shared.add(entity, SKOS_EXACT, chebi)
         if word is not None:
             words.add(word.casefold())
     return words
 
 
-def _diseases(out: TripleSet, figure: ox.NamedNode, record: Record) -> set[str]:
+def _diseases(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
     """Disease triples (MeSH, with DOID equivalents); returns the casefolded words."""
     file = record.sidecars.files.get("diseases", "")
     words: set[str] = set()
@@ -326,11 +397,12 @@ def _diseases(out: TripleSet, figure: ox.NamedNode, record: Record) -> set[str]:
         mesh = present(row.values.get("mesh"))
         if mesh is None:
             continue
-        entity = _mesh_entity(out, figure, "disease", _curie(mesh, "mesh", row, file), row, file)
+        ui = _curie(mesh, "mesh", row, file)
+        entity = _mesh_entity(graph, figure, "disease", ui, row, file)
         doid = present(row.values.get("doid"))
         if doid is not None:
             number = _require(_DIGITS, _curie(doid, "doid", row, file), "DOID id", row, file)
-            out.add(entity, SKOS_EXACT, iri(v.doid_iri(number)))
+            graph.shared.add(entity, SKOS_EXACT, iri(v.doid_iri(number)))
         word = present(row.values.get("word"))
         if word is not None:
             words.add(word.casefold())

@@ -90,7 +90,6 @@ class Stats:
 
     genes_with_id: int = 0
     symbols_without_id: int = 0
-    triples: int = 0
 
 
 MISSING = frozenset({"", "NA", "N/A", ".na.character", ".na", "NULL", "null", "None", "NaN"})

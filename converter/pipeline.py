@@ -20,9 +20,8 @@ from .enrich import enrich
 from .expand import expand
 from .model import Record, RecordError, Source, Stage, Stats
 from .read import load_record
-from .validate import Finding, validate_records
-from .vocab import figure_iri
-from .write import record_nquads
+from .validate import DEFAULT_ENGINE, Finding, validate_records
+from .write import RecordRdf, serialize_record
 
 DEFAULT_BATCH_SIZE = 50
 MAX_LITERAL_BYTES = 12 * 1024 * 1024
@@ -33,7 +32,8 @@ MAX_LITERAL_BYTES = 12 * 1024 * 1024
 class Converted:
     source: str
     figid: str
-    nquads: bytes
+    rdf: RecordRdf | None
+    """The record's RDF (None when only validated)."""
     stats: Stats
     findings: list[Finding] = field(default_factory=list)
     """Warnings (a converted record has no violations)."""
@@ -67,12 +67,12 @@ Outcome = Converted | Rejected
 class _Prepared:
     source: Source
     record: Record
-    triples: list[ox.Triple]
+    rdf: RecordRdf
     stats: Stats
 
 
-def _prepare(source: Source) -> _Prepared | Rejected:
-    """Read, expand and enrich one record, or say why it cannot be."""
+def _prepare(source: Source, formats: tuple[str, ...]) -> _Prepared | Rejected:
+    """Read, expand, enrich and serialize one record, or say why it cannot be."""
     stage = Stage.READ
     figid = source.stem_figid
     try:
@@ -81,25 +81,28 @@ def _prepare(source: Source) -> _Prepared | Rejected:
         stage = Stage.EXPAND
         described = expand(record)
         stage = Stage.ENRICH
-        triples, stats = enrich(record, described)
-        _check_literal_sizes(triples)
+        graph, stats = enrich(record, described)
+        rdf = serialize_record(graph, formats)
+        _check_literal_sizes(rdf.ntriples)
     except RecordError as err:
         reason = f"{err.file}: {err.reason}" if err.file else err.reason
         return Rejected(source.name, figid, err.stage, reason)
     except Exception as err:  # a record must never stop the run: report it instead
         return Rejected(source.name, figid, stage, f"unexpected {type(err).__name__}: {err}")
-    return _Prepared(source, record, triples, stats)
+    return _Prepared(source, record, rdf, stats)
 
 
-def _check_literal_sizes(triples: Sequence[ox.Triple]) -> None:
-    for triple in triples:
-        # a character is at most 4 bytes in UTF-8: only long values need encoding
-        if (
-            isinstance(triple.object, ox.Literal)
-            and len(triple.object.value) * 4 > MAX_LITERAL_BYTES
-        ):
-            size = len(triple.object.value.encode("utf-8"))
-            if size > MAX_LITERAL_BYTES:
+def _check_literal_sizes(ntriples: bytes) -> None:
+    """Refuse a record with a text value over MAX_LITERAL_BYTES (only a record whose
+    N-Triples are that long can have one)."""
+    if len(ntriples) <= MAX_LITERAL_BYTES:
+        return
+    for line in ntriples.splitlines():
+        if len(line) <= MAX_LITERAL_BYTES:
+            continue
+        for triple in ox.parse(line, format=ox.RdfFormat.N_TRIPLES):
+            size = len(str(triple.object.value).encode("utf-8"))
+            if isinstance(triple.object, ox.Literal) and size > MAX_LITERAL_BYTES:
                 raise RecordError(
                     Stage.ENRICH,
                     f"the value of {triple.predicate.value} is {size / 2**20:.1f} MiB; values "
@@ -117,11 +120,27 @@ def violation_reason(findings: Sequence[Finding]) -> str:
     return f"SHACL {first.shape}{where}: {first.message} [focus {first.focus}]{more}"
 
 
-def convert_batch(sources: Sequence[Source], validate: bool = True) -> list[Outcome]:
+@dataclass(frozen=True)
+class BatchOptions:
+    """What a worker needs to know to convert a batch."""
+
+    validate: bool = True
+    engine: str = DEFAULT_ENGINE
+    formats: tuple[str, ...] = ()
+    """The streamed output formats each record is serialized for (``nt``, ``nq``, ``ttl``)."""
+
+
+def convert_batch(sources: Sequence[Source], options: BatchOptions) -> list[Outcome]:
     """Convert a batch of records; one outcome per source, in order."""
-    prepared = [_prepare(source) for source in sources]
+    prepared = [_prepare(source, options.formats) for source in sources]
     good = [p for p in prepared if isinstance(p, _Prepared)]
-    findings = validate_records([p.triples for p in good]) if validate else [[] for _ in good]
+    findings = (
+        validate_records(
+            [p.rdf.ntriples for p in good], [p.record.figid for p in good], options.engine
+        )
+        if options.validate
+        else [[] for _ in good]
+    )
     by_id = {id(p): f for p, f in zip(good, findings, strict=True)}
     outcomes: list[Outcome] = []
     for item in prepared:
@@ -140,9 +159,8 @@ def convert_batch(sources: Sequence[Source], validate: bool = True) -> list[Outc
                 )
             )
         else:
-            nquads = record_nquads(item.triples, figure_iri(item.record.figid))
             outcomes.append(
-                Converted(item.source.name, item.record.figid, nquads, item.stats, found)
+                Converted(item.source.name, item.record.figid, item.rdf, item.stats, found)
             )
     return outcomes
 
@@ -155,8 +173,8 @@ def _batches(sources: Iterable[Source], size: int) -> Iterator[list[Source]]:
 
 def convert_all(
     sources: Iterable[Source],
+    options: BatchOptions,
     *,
-    validate: bool = True,
     jobs: int = 1,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
@@ -166,7 +184,7 @@ def convert_all(
     Sources are consumed as they come; with ``jobs > 1`` and more than one batch, batches
     are converted by a pool of worker processes and their results taken in order.
     """
-    worker = partial(convert_batch, validate=validate)
+    worker = partial(convert_batch, options=options)
     all_batches = _batches(sources, batch_size)
     lookahead = list(islice(all_batches, 2))
     batches = chain(lookahead, all_batches)

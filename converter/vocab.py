@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from pyoxigraph import NamedNode, Triple
@@ -59,6 +60,7 @@ def iri_safe(text: str) -> str:
     return quote(text, safe=_PATH_SAFE)
 
 
+@lru_cache(maxsize=1 << 16)
 def token(text: str) -> str:
     """Encode free text (an OCR word) as one IRI segment: ASCII only, no reserved chars."""
     return quote(text, safe="")

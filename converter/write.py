@@ -1,23 +1,30 @@
 """Write stage: RDF files, the rejects report and the validation report, all-or-nothing.
 
-Converted records are appended to a staging N-Quads file (one named graph per figure) as
-they arrive, in input order; when the run completes, every requested format is serialized
-from it by pyoxigraph, streaming, and each output replaces its previous version by an atomic
-rename. A run that fails or is interrupted removes its temporary files and leaves the
-previous outputs untouched: never a half-written file.
+Workers serialize each record with pyoxigraph (:func:`serialize_record`): the figure's own
+graph and the facts about shared entities, as N-Triples, and the own graph as a Turtle
+fragment when Turtle is written. The main process (:class:`OutputWriter`) keeps the first
+occurrence of every shared fact (so each triple is written once per run), and appends each
+record to every streamed format (N-Triples, N-Quads, Turtle) in input order. TriG and
+JSON-LD are serialized from the N-Quads when the run completes. Every output replaces its
+previous version by an atomic rename: a run that fails or is interrupted removes its
+temporary files and leaves the previous outputs untouched, never a half-written file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
 import pyoxigraph as ox
 
+from .enrich import RecordGraph
 from .vocab import PREFIXES, SH
 
 FORMATS: dict[str, ox.RdfFormat] = {
@@ -28,6 +35,8 @@ FORMATS: dict[str, ox.RdfFormat] = {
     "jsonld": ox.RdfFormat.JSON_LD,
 }
 DEFAULT_FORMATS = ("ttl", "nt")
+STREAMED_FORMATS = ("nt", "nq", "ttl")
+"""Written record by record; the others are serialized from the N-Quads at the end."""
 BASENAME = "pfocr"
 REJECTS_FILE = "rejects.jsonl"
 VALIDATION_FILE = "validation.ttl"
@@ -35,38 +44,69 @@ FINDINGS_STAGING = "validation.nt"
 """The SHACL results as they arrive; turned into VALIDATION_FILE at the end, never kept."""
 
 
-def is_about_figure(triple: ox.Triple, figure: str) -> bool:
-    """Whether a triple belongs to the figure's own graph: it is about the figure or a node
-    under its IRI (creator, mentions), or it links a shared node to the figure."""
-    subject = triple.subject
-    if isinstance(subject, ox.NamedNode) and (
-        subject.value == figure or subject.value.startswith(figure + "#")
-    ):
-        return True
-    return isinstance(triple.object, ox.NamedNode) and triple.object.value == figure
+@dataclass(frozen=True)
+class RecordRdf:
+    """One record serialized by a worker."""
+
+    figure: str
+    """The figure IRI: the name of the record's own graph."""
+    own: bytes
+    """N-Triples of the figure's own graph."""
+    shared: bytes
+    """N-Triples of the facts about shared entities (genes, taxa, paper, MeSH, ChEBI)."""
+    own_quads: bytes | None = None
+    """N-Quads of the figure's own graph (its named graph), when N-Quads are written."""
+    own_turtle: bytes | None = None
+    """The own graph as a Turtle fragment (no prefix lines), when Turtle is written."""
+
+    @property
+    def ntriples(self) -> bytes:
+        """The whole record as N-Triples (what SHACL checks)."""
+        return self.own + self.shared
 
 
-def record_nquads(triples: Iterable[ox.Triple], figure: str) -> bytes:
-    """One record as N-Quads: what is about the figure in its named graph (the figure IRI),
-    facts about shared entities (genes, taxa, paper, MeSH, ChEBI) in the default graph, so a
-    store holds each shared fact once. Grouped by graph, then by subject."""
-    graphs: dict[ox.NamedNode | ox.DefaultGraph, dict[object, list[ox.Triple]]] = {
-        ox.NamedNode(figure): {},
-        ox.DefaultGraph(): {},
-    }
-    named, default = graphs.values()
-    for triple in triples:
-        group = named if is_about_figure(triple, figure) else default
-        group.setdefault(triple.subject, []).append(triple)
-    quads = (
-        ox.Quad(t.subject, t.predicate, t.object, graph)
-        for graph, by_subject in graphs.items()
-        for group in by_subject.values()
-        for t in group
+def serialize_record(graph: RecordGraph, formats: Iterable[str]) -> RecordRdf:
+    """A record's RDF: its N-Triples, and its own graph in those of the streamed
+    ``formats`` that need more (``nq``, ``ttl``)."""
+    own = graph.own.ntriples()
+    turtle = "ttl" in formats and turtle_fragment(ox.parse(own, format=ox.RdfFormat.N_TRIPLES))
+    return RecordRdf(
+        figure=graph.figure,
+        own=own,
+        shared=graph.shared.ntriples(),
+        own_quads=in_graph(own, graph.figure) if "nq" in formats else None,
+        own_turtle=turtle if turtle is not False else None,
     )
-    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-    assert data is not None  # no output file given: serialize returns the bytes
-    return data
+
+
+@cache
+def turtle_header() -> bytes:
+    """The ``@prefix`` lines pyoxigraph writes at the top of a Turtle document."""
+    probe = [ox.Triple(ox.NamedNode("urn:x:s"), ox.NamedNode("urn:x:p"), ox.NamedNode("urn:x:o"))]
+    with_prefixes = ox.serialize(probe, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    without = ox.serialize(probe, format=ox.RdfFormat.TURTLE)
+    assert with_prefixes is not None and without is not None
+    assert with_prefixes.endswith(without)
+    return with_prefixes[: -len(without)]
+
+
+def turtle_fragment(triples: Iterable[ox.Triple]) -> bytes:
+    """Triples as Turtle statements using the prefixes of :func:`turtle_header`, without
+    the header: fragments that start on a new subject concatenate into one document."""
+    data = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    assert data is not None
+    return data[len(turtle_header()) :] if data else data
+
+
+def in_graph(ntriples: bytes, graph: str) -> bytes:
+    """N-Triples lines as N-Quads lines of the named graph ``graph``.
+
+    An N-Quads statement is an N-Triples statement with the graph name before the final
+    ``.``; pyoxigraph writes one statement per line ending in `` .\n`` and escapes line
+    breaks inside literals, so the graph name goes before each line's end. Faster than
+    making a Python quad object per triple (a test compares it with pyoxigraph's N-Quads).
+    """
+    return ntriples.replace(b" .\n", f" <{graph}> .\n".encode())
 
 
 class AtomicFiles:
@@ -96,6 +136,10 @@ class AtomicFiles:
         self._pending.clear()
         return done
 
+    def pending(self, name: str) -> Path | None:
+        """The temporary file that will become ``folder/name``, if there is one."""
+        return self._pending.get(self.folder / name)
+
     def drop(self, name: str) -> None:
         """Delete the temporary file for ``name``; ``name`` will not be written."""
         self._pending.pop(self.folder / name).unlink(missing_ok=True)
@@ -107,42 +151,95 @@ class AtomicFiles:
 
 
 class OutputWriter:
-    """The output folder of one run: staged RDF, rejects, validation findings. Use it as
-    ``with closing(OutputWriter(...))``: leaving without :meth:`finish` removes every
-    temporary file."""
+    """The output folder of one run: RDF in every format, rejects, validation findings.
+    Use it as ``with closing(OutputWriter(...))``: leaving without :meth:`finish` removes
+    every temporary file."""
 
-    def __init__(self, outdir: Path, formats: Iterable[str], *, validation: bool = True) -> None:
+    def __init__(
+        self,
+        outdir: Path,
+        formats: Iterable[str],
+        *,
+        validation: bool = True,
+        keep_nquads: bool = False,
+    ) -> None:
+        """``keep_nquads``: stage the N-Quads even if not asked for (to load a store)."""
         self.outdir = outdir
         self.formats = list(formats)
         outdir.mkdir(parents=True, exist_ok=True)
         self.files = AtomicFiles(outdir)
-        self._staged_path = self.files.temp_for(f"{BASENAME}.nq")
-        self._staged: IO[bytes] = open(self._staged_path, "wb")  # noqa: SIM115 - closed in finish
-        self._rejects_path = self.files.temp_for(REJECTS_FILE)
-        self._rejects: IO[str] = open(self._rejects_path, "w", encoding="utf-8")  # noqa: SIM115
-        self._keep_nq = "nq" in self.formats
+        self.triples = 0
+        """Distinct triples written (each shared fact counted once)."""
+        self._seen_shared: set[bytes] = set()
+        """A 16-byte digest of every shared-fact line written so far."""
+        streamed = {n for n in self.formats if n in STREAMED_FORMATS}
+        if keep_nquads or any(n not in STREAMED_FORMATS for n in self.formats):
+            streamed.add("nq")
+        self._streams: dict[str, IO[bytes]] = {
+            name: open(self.files.temp_for(f"{BASENAME}.{name}"), "wb")  # noqa: SIM115
+            for name in STREAMED_FORMATS
+            if name in streamed
+        }
+        self._turtle_started = False
+        self._rejects: IO[str] = open(  # noqa: SIM115 - closed in finish or close
+            self.files.temp_for(REJECTS_FILE), "w", encoding="utf-8"
+        )
         self._findings_path = self.files.temp_for(FINDINGS_STAGING) if validation else None
         self.findings: IO[bytes] | None = (
             open(self._findings_path, "wb") if self._findings_path else None  # noqa: SIM115
         )
         """Where the SHACL report is streamed as N-Triples (None without validation)."""
 
-    def add_record(self, nquads: bytes) -> None:
-        self._staged.write(nquads)
+    @property
+    def streamed_formats(self) -> tuple[str, ...]:
+        """The formats written record by record: what :func:`serialize_record` must make."""
+        return tuple(self._streams)
+
+    def add_record(self, rdf: RecordRdf) -> None:
+        """Append a record to every streamed format; shared facts already written are
+        left out."""
+        shared = self._new_shared_lines(rdf.shared)
+        self.triples += rdf.own.count(b"\n") + shared.count(b"\n")
+        for name, stream in self._streams.items():
+            own = {"nt": rdf.own, "nq": rdf.own_quads, "ttl": rdf.own_turtle}[name]
+            assert own is not None, f"records must come serialized as {name}"
+            if name == "ttl":
+                if shared:
+                    shared = turtle_fragment(ox.parse(shared, format=ox.RdfFormat.N_TRIPLES))
+                if not self._turtle_started and (own or shared):
+                    stream.write(turtle_header())
+                    self._turtle_started = True
+            stream.write(own)
+            stream.write(shared)
+
+    def _new_shared_lines(self, ntriples: bytes) -> bytes:
+        seen = self._seen_shared
+        new = []
+        for line in ntriples.splitlines(keepends=True):
+            key = hashlib.blake2b(line, digest_size=16).digest()
+            if key not in seen:
+                seen.add(key)
+                new.append(line)
+        return b"".join(new)
 
     def add_reject(self, row: dict[str, Any]) -> None:
         self._rejects.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
 
     def finish(self, before_commit: Callable[[Path], object] | None = None) -> list[Path]:
-        """Serialize every format, then put all outputs in place; return their paths.
+        """Serialize the remaining formats, then put all outputs in place; return their
+        paths.
 
         ``before_commit`` gets the complete N-Quads (e.g. to load a store) before any
         output replaces the previous one; if it fails, no output is changed.
         """
         self._close_streams()
+        nquads = self.files.pending(f"{BASENAME}.nq")
         for name in self.formats:
-            if name != "nq":
-                self._derive(name)
+            if name not in STREAMED_FORMATS:
+                assert nquads is not None
+                fmt = FORMATS[name]
+                target = self.files.temp_for(f"{BASENAME}.{name}")
+                _reserialize(nquads, ox.RdfFormat.N_QUADS, target, fmt, PREFIXES)
         if self._findings_path is not None:
             _reserialize(
                 self._findings_path,
@@ -153,19 +250,14 @@ class OutputWriter:
             )
             self.files.drop(FINDINGS_STAGING)
         if before_commit is not None:
-            before_commit(self._staged_path)
-        if not self._keep_nq:
+            assert nquads is not None, "a store load needs keep_nquads=True"
+            before_commit(nquads)
+        if nquads is not None and "nq" not in self.formats:
             self.files.drop(f"{BASENAME}.nq")
         return self.files.commit()
 
-    def _derive(self, name: str) -> None:
-        fmt = FORMATS[name]
-        prefixes = PREFIXES if fmt not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS) else None
-        target = self.files.temp_for(f"{BASENAME}.{name}")
-        _reserialize(self._staged_path, ox.RdfFormat.N_QUADS, target, fmt, prefixes)
-
     def _close_streams(self) -> None:
-        for stream in (self._staged, self._rejects, self.findings):
+        for stream in (*self._streams.values(), self._rejects, self.findings):
             if stream is not None and not stream.closed:
                 stream.close()
 

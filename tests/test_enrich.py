@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 from helpers import genes_tsv, parse_nt, record_text, value, write_db
 
-from converter.enrich import enrich
+from converter.enrich import RecordGraph, enrich, is_about_figure
 from converter.expand import expand
 from converter.model import RecordError, Stats
 from converter.read import discover, load_record
@@ -125,9 +125,18 @@ def convert(
     figid = "PMC1234567__test-f1"
     files = {f"{figid}-{kind}.tsv": table for kind, table in sidecars.items()}
     db = write_db(tmp_path, {figid: text or record_text(figid)}, files)
+    graph, stats = enrich_record(db)
+    return [*triples_of(graph.own.ntriples()), *triples_of(graph.shared.ntriples())], stats
+
+
+def enrich_record(db: Path) -> tuple[RecordGraph, Stats]:
     (source,) = discover([str(db)])
     record = load_record(source)
     return enrich(record, expand(record))
+
+
+def triples_of(ntriples: bytes) -> list[ox.Triple]:
+    return [q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)]
 
 
 def test_whole_record_hand_checked(tmp_path: Path) -> None:
@@ -136,7 +145,21 @@ def test_whole_record_hand_checked(tmp_path: Path) -> None:
     )
     assert set(triples) == parse_nt(EXPECTED)
     assert len(triples) == len(set(triples))
-    assert stats == Stats(genes_with_id=1, symbols_without_id=1, triples=len(triples))
+    assert stats == Stats(genes_with_id=1, symbols_without_id=1)
+
+
+def test_own_graph_and_shared_facts_are_told_apart(tmp_path: Path) -> None:
+    figid = "PMC1234567__test-f1"
+    files = {
+        f"{figid}-genes.tsv": genes_tsv(*GENE_ROWS),
+        f"{figid}-chemicals.tsv": CHEMICALS,
+        f"{figid}-diseases.tsv": DISEASES,
+    }
+    graph, _ = enrich_record(write_db(tmp_path, {figid: record_text(figid)}, files))
+    own, shared = triples_of(graph.own.ntriples()), triples_of(graph.shared.ntriples())
+    assert own and shared
+    assert all(is_about_figure(t, F) for t in own)
+    assert not any(is_about_figure(t, F) for t in shared)
 
 
 def test_without_sidecars_symbols_stay_literals(tmp_path: Path) -> None:

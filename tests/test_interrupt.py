@@ -59,7 +59,7 @@ def test_killed_run_keeps_previous_outputs(tmp_path: Path, big: Path, sig: signa
     )
 
     def staged_is_growing() -> bool:
-        staged = list(out.glob(".pfocr.nq.*.tmp"))
+        staged = list(out.glob(".pfocr.nt.*.tmp"))
         return bool(staged) and staged[0].stat().st_size > 0
 
     wait_for(staged_is_growing)

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from converter.convert import ConvertOptions, convert_to_folder
 from converter.model import Stage, present
-from converter.pipeline import Converted, Rejected, convert_batch
+from converter.pipeline import BatchOptions, Converted, Rejected, convert_batch
 from converter.read import discover
+from converter.write import STREAMED_FORMATS, turtle_header
 
 FIGID = "PMC424242__prop-f1"
 text = st.text(max_size=40)
@@ -110,16 +111,27 @@ def test_any_text_is_converted_or_rejected_and_parses(
             "word\tmesh\tmatch\tname\tchebi\n" + chem, encoding="utf-8"
         )
 
-        (outcome,) = convert_batch(list(discover([str(root)])))
+        options = BatchOptions(formats=STREAMED_FORMATS)
+        (outcome,) = convert_batch(list(discover([str(root)])), options)
 
     event(f"rejected at {outcome.stage.value}" if isinstance(outcome, Rejected) else "converted")
     if isinstance(outcome, Rejected):
         assert isinstance(outcome.stage, Stage) and outcome.reason.strip()
         return
-    assert isinstance(outcome, Converted)
-    quads = list(ox.parse(outcome.nquads, format=ox.RdfFormat.N_QUADS))
-    assert quads and not any(isinstance(q.subject, ox.BlankNode) for q in quads)
-    triples = [q.triple for q in quads]
+    assert isinstance(outcome, Converted) and outcome.rdf is not None
+    rdf = outcome.rdf
+    triples = [q.triple for q in ox.parse(rdf.ntriples, format=ox.RdfFormat.N_TRIPLES)]
+    assert triples and not any(isinstance(t.subject, ox.BlankNode) for t in triples)
+    # the worker's own-graph serializations say what its N-Triples say, in pyoxigraph's bytes
+    own = [q.triple for q in ox.parse(rdf.own, format=ox.RdfFormat.N_TRIPLES)]
+    graph = ox.NamedNode(rdf.figure)
+    assert rdf.own_quads == ox.serialize(
+        [ox.Quad(t.subject, t.predicate, t.object, graph) for t in own], format=ox.RdfFormat.N_QUADS
+    )
+    assert rdf.own == ox.serialize(own, format=ox.RdfFormat.N_TRIPLES)
+    assert rdf.own_turtle is not None
+    fragment = turtle_header() + rdf.own_turtle
+    assert [q.triple for q in ox.parse(fragment, format=ox.RdfFormat.TURTLE)] == own
     ntriples = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     turtle = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={"s": "http://schema.org/"})
     assert ntriples is not None and turtle is not None

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from helpers import EXAMPLES, genes_tsv, record_text, value, write_db
 
 from converter.cli import cli
-from converter.validate import Finding, to_rdflib, validate_graph, validate_records
+from converter.validate import ENGINES, Finding, engine, validate_records
 
 PREFIXES = """
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -84,20 +84,27 @@ CHEBI = "<https://identifiers.org/chebi/CHEBI:15422>"
 CHEMICAL, DISEASE = "<http://id.nlm.nih.gov/mesh/D000255>", "<http://id.nlm.nih.gov/mesh/D009369>"
 
 
-def findings(old: str = "", new: str = "") -> list[Finding]:
+def ntriples(turtle: str) -> bytes:
+    """A Turtle document (with PREFIXES) as N-Triples, what the engines read."""
+    triples = ox.parse((PREFIXES + turtle).encode(), format=ox.RdfFormat.TURTLE)
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
+    return data
+
+
+def findings(old: str = "", new: str = "", engine_name: str = "shacl") -> list[Finding]:
     """SHACL findings for CONFORMING with ``old`` replaced by ``new`` (appended if no old)."""
     if old:
         assert old in CONFORMING, old
         text = CONFORMING.replace(old, new)
     else:
         text = CONFORMING + new
-    graph = PREFIXES + text
-    triples = [q.triple for q in ox.parse(graph.encode(), format=ox.RdfFormat.TURTLE)]
-    return validate_graph(to_rdflib(triples))
+    return engine(engine_name).validate(ntriples(text))
 
 
-def test_the_conforming_graph_has_no_finding() -> None:
-    assert findings() == []
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_the_conforming_graph_has_no_finding(engine_name: str) -> None:
+    assert findings(engine_name=engine_name) == []
 
 
 S, DCT, WPNS = (
@@ -271,28 +278,37 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("engine_name", ENGINES)
 @pytest.mark.parametrize("case", list(CASES))
-def test_shape_fires(case: str) -> None:
+def test_shape_fires(case: str, engine_name: str) -> None:
     (old, new), (shape, path, severity) = CASES[case]
-    found = findings(old, new)
+    found = findings(old, new, engine_name)
     assert any(f.shape == shape and f.path == path and f.severity == severity for f in found), [
         (f.shape, f.path, f.severity, f.message) for f in found
     ]
 
 
-def test_a_violation_in_a_batch_rejects_only_its_record() -> None:
-    good = [
-        q.triple for q in ox.parse((PREFIXES + CONFORMING).encode(), format=ox.RdfFormat.TURTLE)
-    ]
-    bad_text = (
-        (PREFIXES + CONFORMING)
-        .replace("PMC1__f1", "PMC2__f2")
+@pytest.mark.parametrize("case", list(CASES))
+def test_both_engines_give_the_same_findings(case: str) -> None:
+    (old, new), _expected = CASES[case]
+    compiled = findings(old, new, "shacl")
+    assert compiled, "each case has at least one finding"
+    assert compiled == findings(old, new, "pyshacl")
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_a_violation_in_a_batch_rejects_only_its_record(engine_name: str) -> None:
+    good = ntriples(CONFORMING)
+    bad = ntriples(
+        CONFORMING.replace("PMC1__f1", "PMC2__f2")
         .replace('    schema:description "A caption." ;\n', "")
         .replace("pmc/PMC1>", "pmc/PMC2>")
         .replace('"PMC1"', '"PMC2"')
     )
-    bad = [q.triple for q in ox.parse(bad_text.encode(), format=ox.RdfFormat.TURTLE)]
-    results = validate_records([good, bad, good])
+    good_third = ntriples(CONFORMING.replace("PMC1__f1", "PMC3__f3"))
+    results = validate_records(
+        [good, bad, good_third], ["PMC1__f1", "PMC2__f2", "PMC3__f3"], engine_name
+    )
     assert [any(f.is_violation for f in r) for r in results] == [False, True, False]
     (violation,) = [f for f in results[1] if f.is_violation]
     assert violation.focus == "https://pfocr.wikipathways.org/figures/PMC2__f2.html"
