@@ -14,6 +14,7 @@ only for its own defects and the good records of the batch are kept.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -174,6 +175,10 @@ class ReferenceEngine:
     def __init__(self) -> None:
         import rdflib
         from rdflib.namespace import RDF as RDF_TERMS
+
+        # rdflib logs a warning with a traceback for every ill-typed literal it reads
+        # ("high"^^xsd:double): SHACL reports those, the terminal need not show them.
+        logging.getLogger("rdflib.term").setLevel(logging.ERROR)
         from rdflib.namespace import SH as SH_TERMS
 
         self._rdflib, self._sh = rdflib, SH_TERMS

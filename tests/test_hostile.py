@@ -195,3 +195,15 @@ def test_no_temporary_files_left(run: dict[str, Any]) -> None:
         "rejects.jsonl",
         "validation.ttl",
     ]
+
+
+def test_pyshacl_engine_writes_the_same_bytes(run: dict[str, Any]) -> None:
+    root, out = run["root"], run["out"]
+    reference = root / "out-pyshacl"
+    args = ["convert", str(root / "db"), str(root / "more"), "-o", str(reference), "-f", "nt,ttl"]
+    result = CliRunner().invoke(cli, [*args, "--shacl-engine", "pyshacl"])
+    assert result.exit_code == run["result"].exit_code == 1
+    assert any(row["stage"] == "validate" for row in run["rejects"])  # findings were compared
+    assert {p.name: p.read_bytes() for p in reference.iterdir()} == {
+        p.name: p.read_bytes() for p in out.iterdir()
+    }
