@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,20 +34,75 @@ BIN = Path(sys.executable).parent
 class Run:
     seconds: float
     peak_rss_mib: float
+    """The largest single process of the tree."""
     returncode: int
     output: str
+    main_rss_mib: float = 0.0
+    """Peak RSS of the command's own process."""
+    worker_rss_mib: float = 0.0
+    """Peak RSS of the largest of its child processes (0 without children)."""
+
+
+def _peak_rss_kib(pid: int) -> int:
+    """VmHWM (the peak resident set) of a live process, 0 if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` and their children (Linux /proc)."""
+    found = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []
+    for task in tasks:
+        try:
+            kids = [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            found += [kid, *_children(kid)]
+    return found
 
 
 def measure(command: list[str]) -> Run:
-    """Wall time and peak RSS (the largest process of the tree) of one command."""
+    """Wall time, peak RSS of the main process and of its largest child, sampled from
+    /proc every 50 ms (the tree's largest process also from wait4)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peaks: dict[int, int] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            for pid in [process.pid, *_children(process.pid)]:
+                peaks[pid] = max(peaks.get(pid, 0), _peak_rss_kib(pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     assert process.stdout is not None
     output = process.stdout.read().decode("utf-8", "replace")
+    done.set()
+    sampler.join()
     _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
-    return Run(seconds, usage.ru_maxrss / 1024, process.returncode, output)
+    main = peaks.pop(process.pid, 0)
+    return Run(
+        seconds,
+        usage.ru_maxrss / 1024,
+        process.returncode,
+        output,
+        main / 1024,
+        max(peaks.values(), default=0) / 1024,
+    )
 
 
 def corpus(workdir: Path, size: int) -> Path:
@@ -64,19 +120,23 @@ def count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
 
 
-def bench_size(workdir: Path, size: int, jobs: int, baseline: bool) -> dict[str, float]:
+def bench_size(
+    workdir: Path, size: int, jobs: int, batch_size: int, baseline: bool
+) -> dict[str, float]:
     """Convert (ours, then the baseline), load and query one corpus size."""
     folder = corpus(workdir, size)
     out = workdir / f"out-{size}"
     shutil.rmtree(out, ignore_errors=True)
     convert = [str(BIN / "pfocr-rdf"), "convert", str(folder), "-o", str(out), "-q"]
-    ours = measure([*convert, "-f", "ttl,nt,nq", "-j", str(jobs)])
+    ours = measure([*convert, "-f", "ttl,nt,nq", "-j", str(jobs), "--batch-size", str(batch_size)])
     if ours.returncode not in (0, 1):
         raise SystemExit(f"pfocr-rdf convert failed:\n{ours.output}")
     row = {
         "size": float(size),
         "ours_s": ours.seconds,
         "ours_rss": ours.peak_rss_mib,
+        "main_rss": ours.main_rss_mib,
+        "worker_rss": ours.worker_rss_mib,
         "triples": float(count_lines(out / "pfocr.nt")),
     }
     if baseline:
@@ -91,14 +151,28 @@ def bench_size(workdir: Path, size: int, jobs: int, baseline: bool) -> dict[str,
                 "naive_triples": float(count_lines(prefix.with_suffix(".nt"))),
             }
         )
+    nquads = out / "pfocr.nq"
+    row["quads"] = float(count_lines(nquads))
     store = workdir / f"store-{size}"
     shutil.rmtree(store, ignore_errors=True)
-    load = measure([str(BIN / "pfocr-rdf"), "load", str(out / "pfocr.nq"), "--store", str(store)])
-    row.update({"load_s": load.seconds, "quads": float(count_lines(out / "pfocr.nq"))})
+    load = measure([str(BIN / "pfocr-rdf"), "load", str(nquads), "--store", str(store)])
+    row["load_s"] = load.seconds
+    reference = workdir / f"oxigraph-store-{size}"
+    shutil.rmtree(reference, ignore_errors=True)
+    oxigraph = BIN / "oxigraph"
+    if oxigraph.exists():  # Oxigraph's own bulk loader on the same file, for comparison
+        command = [str(oxigraph), "load", "--location", str(reference), "--file", str(nquads)]
+        row["oxigraph_load_s"] = measure(command).seconds
+        shutil.rmtree(reference, ignore_errors=True)
+    row.update(query_times(store, folder))
+    return row
+
+
+def query_times(store: Path, folder: Path) -> dict[str, float]:
+    """Seconds each bundled query takes as a user runs it (``query_<name>``), and the sum."""
     listing = subprocess.run(
         [str(BIN / "pfocr-rdf"), "query", "--list"], check=True, capture_output=True, text=True
     ).stdout
-    query_seconds = 0.0
     first_figure = sorted((folder / "_figures").iterdir())[0].name.removesuffix(".md")
     bindings = {  # as users run it: for one figure (unbound, it compares every pair)
         "figures-sharing-genes": [
@@ -106,14 +180,15 @@ def bench_size(workdir: Path, size: int, jobs: int, baseline: bool) -> dict[str,
             f"figure=<https://pfocr.wikipathways.org/figures/{first_figure}.html>",
         ]
     }
+    times = {}
     for name in (line.split()[0] for line in listing.splitlines() if line.strip()):
         command = [str(BIN / "pfocr-rdf"), "query", "--store", str(store), name, "-f", "csv"]
         run = measure([*command, *bindings.get(name, [])])
         if run.returncode != 0:
             raise SystemExit(f"query {name} failed:\n{run.output}")
-        query_seconds += run.seconds
-    row["queries_s"] = query_seconds
-    return row
+        times[f"query_{name}"] = run.seconds
+    times["queries_s"] = sum(times.values())
+    return times
 
 
 def stage_profile(workdir: Path, records: int, batch_size: int) -> list[tuple[str, float]]:
@@ -176,32 +251,33 @@ def table_row(row: dict[str, float]) -> str:
         f"{size:.0f}",
         f"{row['ours_s']:.1f}",
         f"{size / row['ours_s']:.0f}",
-        f"{row['ours_s'] / size * 1000:.2f}",
-        f"{row['ours_rss']:.0f}",
+        f"{row['main_rss']:.0f} / {row['worker_rss']:.0f}",
         f"{row['triples']:.0f}",
     ]
     if "naive_s" in row:
         cells += [
             f"{row['naive_s']:.1f}",
             f"{size / row['naive_s']:.0f}",
-            f"{row['naive_s'] / size * 1000:.1f}",
             f"{row['naive_rss']:.0f}",
             f"{row['naive_triples']:.0f}",
             f"{row['naive_s'] / row['ours_s']:.2f}x",
         ]
     else:
-        cells += ["-"] * 6
+        cells += ["-"] * 5
+    oxigraph = row.get("oxigraph_load_s")
     cells += [
         f"{row['load_s']:.1f}",
         f"{row['quads'] / row['load_s']:,.0f}",
+        f"{row['quads'] / oxigraph:,.0f}" if oxigraph else "-",
         f"{row['queries_s']:.1f}",
     ]
     return "| " + " | ".join(cells) + " |"
 
 
 HEADER = (
-    "| records | pfocr-rdf s | rec/s | ms/rec | peak RSS MiB | triples | baseline s | rec/s "
-    "| ms/rec | peak RSS MiB | triples | throughput ratio | load s | quads/s | queries s |"
+    "| records | pfocr-rdf s | rec/s | peak RSS MiB main / worker | distinct triples "
+    "| baseline s | rec/s | peak RSS MiB | triples | throughput ratio "
+    "| load s | quads/s | oxigraph load quads/s | queries s |"
 )
 
 
@@ -242,21 +318,27 @@ def main() -> None:
 
     print(f"machine: {machine()}; pfocr-rdf --jobs {args.jobs}")
     print(HEADER)
-    print("|" + "---|" * 15)
+    print("|" + "---|" * (HEADER.count("|") - 1))
     rows = []
     for size in args.sizes:
-        row = bench_size(args.workdir, size, args.jobs, baseline=size <= args.no_baseline_above)
+        baseline = size <= args.no_baseline_above
+        row = bench_size(args.workdir, size, args.jobs, args.batch_size, baseline)
         rows.append(row)
         print(table_row(row), flush=True)
     print()
+    print("bundled queries, seconds each (as users run them, one process per query):")
+    for name in (key for key in rows[-1] if key.startswith("query_")):
+        times = " | ".join(f"{r['size']:.0f}: {r[name]:.2f}" for r in rows)
+        print(f"  {name.removeprefix('query_'):28s} {times}")
     print(f"per-stage profile, one process, {args.profile_records} corpus records (ms/record):")
     for stage, ms in stage_profile(args.workdir, args.profile_records, args.batch_size):
         print(f"  {stage:24s} {ms:7.2f}")
     if len(rows) > 1:
         small, large = rows[-2], rows[-1]
         print(
-            f"peak RSS at {large['size']:.0f} vs {small['size']:.0f} records: "
-            f"{large['ours_rss'] / small['ours_rss']:.2f}x"
+            f"peak RSS at {large['size']:.0f} vs {small['size']:.0f} records: main process "
+            f"{large['main_rss'] / small['main_rss']:.2f}x, largest worker "
+            f"{large['worker_rss'] / small['worker_rss']:.2f}x"
         )
     measured = [r for r in rows if "naive_s" in r]
     if measured:

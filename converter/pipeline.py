@@ -8,6 +8,7 @@ workers. Every record read ends up converted or rejected with a reason: the acco
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from .read import load_record
 from .validate import DEFAULT_ENGINE, Finding, validate_records
 from .write import RecordRdf, serialize_record
 
-DEFAULT_BATCH_SIZE = 50
+DEFAULT_BATCH_SIZE = 10
 MAX_LITERAL_BYTES = 12 * 1024 * 1024
 """Longer text values are refused: Oxigraph's parsers stop at 16 MiB per N-Quads line."""
 
@@ -191,10 +192,18 @@ def convert_all(
     seen: dict[str, str] = {}
     if jobs > 1 and len(lookahead) > 1:
         context = multiprocessing.get_context("spawn")
-        with context.Pool(jobs) as pool:
+        with context.Pool(jobs, initializer=_worker_init) as pool:
             yield from _deduplicated(pool.imap(worker, batches), seen, on_batch)
     else:
         yield from _deduplicated(map(worker, batches), seen, on_batch)
+
+
+def _worker_init() -> None:
+    """Keep the imported modules out of the garbage collector's way: a worker allocates
+    many short-lived objects, and every full collection would scan the modules again
+    (about 3% of the run, measured)."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def _deduplicated(

@@ -12,7 +12,6 @@ temporary files and leaves the previous outputs untouched, never a half-written 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pyoxigraph as ox
+import xxhash
 
 from .enrich import RecordGraph
 from .vocab import PREFIXES, SH
@@ -52,6 +52,8 @@ class RecordRdf:
     """The figure IRI: the name of the record's own graph."""
     own: bytes
     """N-Triples of the figure's own graph."""
+    own_triples: int
+    """How many triples ``own`` holds."""
     shared: bytes
     """N-Triples of the facts about shared entities (genes, taxa, paper, MeSH, ChEBI)."""
     own_quads: bytes | None = None
@@ -69,13 +71,16 @@ def serialize_record(graph: RecordGraph, formats: Iterable[str]) -> RecordRdf:
     """A record's RDF: its N-Triples, and its own graph in those of the streamed
     ``formats`` that need more (``nq``, ``ttl``)."""
     own = graph.own.ntriples()
-    turtle = "ttl" in formats and turtle_fragment(ox.parse(own, format=ox.RdfFormat.N_TRIPLES))
+    own_turtle = None
+    if "ttl" in formats:
+        own_turtle = turtle_fragment(ox.parse(own, format=ox.RdfFormat.N_TRIPLES))
     return RecordRdf(
         figure=graph.figure,
         own=own,
+        own_triples=len(graph.own),
         shared=graph.shared.ntriples(),
         own_quads=in_graph(own, graph.figure) if "nq" in formats else None,
-        own_turtle=turtle if turtle is not False else None,
+        own_turtle=own_turtle,
     )
 
 
@@ -171,7 +176,8 @@ class OutputWriter:
         self.triples = 0
         """Distinct triples written (each shared fact counted once)."""
         self._seen_shared: set[bytes] = set()
-        """A 16-byte digest of every shared-fact line written so far."""
+        """The 16-byte digest of every shared-fact line written so far: memory grows with
+        the distinct shared facts, not with the records."""
         streamed = {n for n in self.formats if n in STREAMED_FORMATS}
         if keep_nquads or any(n not in STREAMED_FORMATS for n in self.formats):
             streamed.add("nq")
@@ -199,7 +205,7 @@ class OutputWriter:
         """Append a record to every streamed format; shared facts already written are
         left out."""
         shared = self._new_shared_lines(rdf.shared)
-        self.triples += rdf.own.count(b"\n") + shared.count(b"\n")
+        self.triples += rdf.own_triples
         for name, stream in self._streams.items():
             own = {"nt": rdf.own, "nq": rdf.own_quads, "ttl": rdf.own_turtle}[name]
             assert own is not None, f"records must come serialized as {name}"
@@ -213,13 +219,15 @@ class OutputWriter:
             stream.write(shared)
 
     def _new_shared_lines(self, ntriples: bytes) -> bytes:
+        """The lines of ``ntriples`` not written before (and counts them)."""
         seen = self._seen_shared
         new = []
         for line in ntriples.splitlines(keepends=True):
-            key = hashlib.blake2b(line, digest_size=16).digest()
+            key = xxhash.xxh3_128_digest(line)  # 128 bits: no collision in any real run
             if key not in seen:
                 seen.add(key)
                 new.append(line)
+        self.triples += len(new)
         return b"".join(new)
 
     def add_reject(self, row: dict[str, Any]) -> None:
