@@ -121,38 +121,55 @@ def count_lines(path: Path) -> int:
 
 
 def bench_size(
-    workdir: Path, size: int, jobs: int, batch_size: int, baseline: bool
-) -> dict[str, float]:
-    """Convert (ours, then the baseline), load and query one corpus size."""
+    workdir: Path, size: int, formats: list[str], jobs: int, batch_size: int, baseline: bool
+) -> list[dict[str, float | str]]:
+    """One row per output-format set: convert (ours, each set; then the baseline once), load
+    the run that wrote N-Quads into a new store, and run the bundled queries on it."""
     folder = corpus(workdir, size)
-    out = workdir / f"out-{size}"
-    shutil.rmtree(out, ignore_errors=True)
-    convert = [str(BIN / "pfocr-rdf"), "convert", str(folder), "-o", str(out), "-q"]
-    ours = measure([*convert, "-f", "ttl,nt,nq", "-j", str(jobs), "--batch-size", str(batch_size)])
-    if ours.returncode not in (0, 1):
-        raise SystemExit(f"pfocr-rdf convert failed:\n{ours.output}")
-    row = {
-        "size": float(size),
-        "ours_s": ours.seconds,
-        "ours_rss": ours.peak_rss_mib,
-        "main_rss": ours.main_rss_mib,
-        "worker_rss": ours.worker_rss_mib,
-        "triples": float(count_lines(out / "pfocr.nt")),
-    }
+    rows: list[dict[str, float | str]] = []
+    for fmt in formats:
+        out = workdir / f"out-{size}-{fmt.replace(',', '-')}"
+        shutil.rmtree(out, ignore_errors=True)
+        convert = [str(BIN / "pfocr-rdf"), "convert", str(folder), "-o", str(out), "-q"]
+        options = ["-f", fmt, "-j", str(jobs), "--batch-size", str(batch_size)]
+        ours = measure([*convert, *options])
+        if ours.returncode not in (0, 1):
+            raise SystemExit(f"pfocr-rdf convert failed:\n{ours.output}")
+        rows.append(
+            {
+                "size": float(size),
+                "formats": fmt,
+                "out": str(out),
+                "ours_s": ours.seconds,
+                "main_rss": ours.main_rss_mib,
+                "worker_rss": ours.worker_rss_mib,
+                "triples": float(count_lines(out / "pfocr.nt")) if "nt" in fmt else 0.0,
+            }
+        )
     if baseline:
         prefix = workdir / f"naive-{size}"
         naive = measure([sys.executable, str(BENCH / "naive.py"), str(folder), "-o", str(prefix)])
         if naive.returncode not in (0, 1):
             raise SystemExit(f"baseline failed:\n{naive.output}")
-        row.update(
-            {
-                "naive_s": naive.seconds,
-                "naive_rss": naive.peak_rss_mib,
-                "naive_triples": float(count_lines(prefix.with_suffix(".nt"))),
-            }
-        )
+        for row in rows:
+            row.update(
+                {
+                    "naive_s": naive.seconds,
+                    "naive_rss": naive.peak_rss_mib,
+                    "naive_triples": float(count_lines(prefix.with_suffix(".nt"))),
+                }
+            )
+    with_quads = [r for r in rows if "nq" in str(r["formats"]).split(",")]
+    if with_quads:
+        with_quads[0].update(store_figures(workdir, size, Path(str(with_quads[0]["out"])), folder))
+    return rows
+
+
+def store_figures(workdir: Path, size: int, out: Path, folder: Path) -> dict[str, float | str]:
+    """Bulk-load ``out/pfocr.nq`` into a new store (and with ``oxigraph load``), then time
+    every bundled query on it."""
     nquads = out / "pfocr.nq"
-    row["quads"] = float(count_lines(nquads))
+    row: dict[str, float | str] = {"quads": float(count_lines(nquads))}
     store = workdir / f"store-{size}"
     shutil.rmtree(store, ignore_errors=True)
     load = measure([str(BIN / "pfocr-rdf"), "load", str(nquads), "--store", str(store)])
@@ -244,38 +261,43 @@ def stage_profile(workdir: Path, records: int, batch_size: int) -> list[tuple[st
     return [(stage, seconds / len(serialized) * 1000) for stage, seconds in totals.items()]
 
 
-def table_row(row: dict[str, float]) -> str:
-    """One line of the results table (baseline columns empty when it was not run)."""
-    size = row["size"]
+def table_row(row: dict[str, float | str]) -> str:
+    """One line of the results table (columns empty where that part was not run)."""
+    n = {k: v for k, v in row.items() if isinstance(v, float)}
+    size = n["size"]
     cells = [
         f"{size:.0f}",
-        f"{row['ours_s']:.1f}",
-        f"{size / row['ours_s']:.0f}",
-        f"{row['main_rss']:.0f} / {row['worker_rss']:.0f}",
-        f"{row['triples']:.0f}",
+        str(row["formats"]),
+        f"{n['ours_s']:.1f}",
+        f"{size / n['ours_s']:.0f}",
+        f"{n['main_rss']:.0f} / {n['worker_rss']:.0f}",
+        f"{n['triples']:.0f}" if n["triples"] else "-",
     ]
-    if "naive_s" in row:
+    if "naive_s" in n:
         cells += [
-            f"{row['naive_s']:.1f}",
-            f"{size / row['naive_s']:.0f}",
-            f"{row['naive_rss']:.0f}",
-            f"{row['naive_triples']:.0f}",
-            f"{row['naive_s'] / row['ours_s']:.2f}x",
+            f"{n['naive_s']:.1f}",
+            f"{size / n['naive_s']:.0f}",
+            f"{n['naive_rss']:.0f}",
+            f"{n['naive_triples']:.0f}",
+            f"**{n['naive_s'] / n['ours_s']:.2f}x**",
         ]
     else:
         cells += ["-"] * 5
-    oxigraph = row.get("oxigraph_load_s")
-    cells += [
-        f"{row['load_s']:.1f}",
-        f"{row['quads'] / row['load_s']:,.0f}",
-        f"{row['quads'] / oxigraph:,.0f}" if oxigraph else "-",
-        f"{row['queries_s']:.1f}",
-    ]
+    if "load_s" in n:
+        oxigraph = n.get("oxigraph_load_s")
+        cells += [
+            f"{n['load_s']:.1f}",
+            f"{n['quads'] / n['load_s']:,.0f}",
+            f"{n['quads'] / oxigraph:,.0f}" if oxigraph else "-",
+            f"{n['queries_s']:.1f}",
+        ]
+    else:
+        cells += ["-"] * 4
     return "| " + " | ".join(cells) + " |"
 
 
 HEADER = (
-    "| records | pfocr-rdf s | rec/s | peak RSS MiB main / worker | distinct triples "
+    "| records | formats | pfocr-rdf s | rec/s | peak RSS MiB main / worker | distinct triples "
     "| baseline s | rec/s | peak RSS MiB | triples | throughput ratio "
     "| load s | quads/s | oxigraph load quads/s | queries s |"
 )
@@ -307,6 +329,12 @@ def main() -> None:
     )
     parser.add_argument("--profile-records", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=None, help="pfocr-rdf --batch-size")
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        default=["ttl,nt", "ttl,nt,nq"],
+        help="output-format sets to time (the baseline writes ttl,nt; nq feeds the store)",
+    )
     args = parser.parse_args()
     if args.batch_size is None:
         from converter.pipeline import DEFAULT_BATCH_SIZE
@@ -319,34 +347,40 @@ def main() -> None:
     print(f"machine: {machine()}; pfocr-rdf --jobs {args.jobs}")
     print(HEADER)
     print("|" + "---|" * (HEADER.count("|") - 1))
-    rows = []
+    rows: list[dict[str, float | str]] = []
     for size in args.sizes:
         baseline = size <= args.no_baseline_above
-        row = bench_size(args.workdir, size, args.jobs, args.batch_size, baseline)
-        rows.append(row)
-        print(table_row(row), flush=True)
+        for row in bench_size(
+            args.workdir, size, args.formats, args.jobs, args.batch_size, baseline
+        ):
+            rows.append(row)
+            print(table_row(row), flush=True)
     print()
-    print("bundled queries, seconds each (as users run them, one process per query):")
-    for name in (key for key in rows[-1] if key.startswith("query_")):
-        times = " | ".join(f"{r['size']:.0f}: {r[name]:.2f}" for r in rows)
-        print(f"  {name.removeprefix('query_'):28s} {times}")
+    loaded = [r for r in rows if "load_s" in r]
+    if loaded:
+        print("bundled queries, seconds each (as users run them, one process per query):")
+        for name in (key for key in loaded[-1] if key.startswith("query_")):
+            times = " | ".join(f"{r['size']:.0f}: {r[name]:.2f}" for r in loaded)
+            print(f"  {name.removeprefix('query_'):28s} {times}")
     print(f"per-stage profile, one process, {args.profile_records} corpus records (ms/record):")
     for stage, ms in stage_profile(args.workdir, args.profile_records, args.batch_size):
         print(f"  {stage:24s} {ms:7.2f}")
-    if len(rows) > 1:
-        small, large = rows[-2], rows[-1]
+    same = [r for r in rows if r["formats"] == rows[-1]["formats"]]
+    if len(same) > 1:
+        small, large = same[-2], same[-1]
         print(
-            f"peak RSS at {large['size']:.0f} vs {small['size']:.0f} records: main process "
-            f"{large['main_rss'] / small['main_rss']:.2f}x, largest worker "
-            f"{large['worker_rss'] / small['worker_rss']:.2f}x"
+            f"peak RSS at {large['size']:.0f} vs {small['size']:.0f} records "
+            f"({large['formats']}): main process "
+            f"{float(large['main_rss']) / float(small['main_rss']):.2f}x, largest worker "
+            f"{float(large['worker_rss']) / float(small['worker_rss']):.2f}x"
         )
-    measured = [r for r in rows if "naive_s" in r]
-    if measured:
-        last = measured[-1]
-        print(
-            f"throughput ratio pfocr-rdf / baseline at {last['size']:.0f} records: "
-            f"{last['naive_s'] / last['ours_s']:.2f}x"
-        )
+    for row in rows:
+        if "naive_s" in row:
+            print(
+                f"throughput ratio pfocr-rdf ({row['formats']}) / baseline at "
+                f"{float(row['size']):.0f} records: "
+                f"{float(row['naive_s']) / float(row['ours_s']):.2f}x"
+            )
 
 
 if __name__ == "__main__":

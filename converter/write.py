@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -114,6 +115,57 @@ def in_graph(ntriples: bytes, graph: str) -> bytes:
     return ntriples.replace(b" .\n", f" <{graph}> .\n".encode())
 
 
+class DigestSet:
+    """An exact set of lines, kept as their 128-bit xxh3 digests in an open-addressing table
+    of two 64-bit arrays: 16 bytes a slot, where a Python set of digests takes about 100
+    bytes an entry. Two different lines share a digest with a probability of about 2^-128
+    per pair: never, in any run."""
+
+    MAX_LOAD = 0.75
+
+    def __init__(self, capacity: int = 1 << 16) -> None:
+        self._high = array("Q", bytes(8 * capacity))
+        self._low = array("Q", bytes(8 * capacity))
+        self._mask = capacity - 1
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, line: bytes) -> bool:
+        """Add a line; whether it was new."""
+        digest = xxhash.xxh3_128_intdigest(line)
+        high, low = (digest >> 64) | 1, digest & 0xFFFF_FFFF_FFFF_FFFF  # high 0: empty slot
+        if self._insert(high, low):
+            self._count += 1
+            if self._count > self.MAX_LOAD * (self._mask + 1):
+                self._grow()
+            return True
+        return False
+
+    def _insert(self, high: int, low: int) -> bool:
+        highs, lows, mask = self._high, self._low, self._mask
+        slot = (high ^ low) & mask
+        while True:
+            there = highs[slot]
+            if there == 0:
+                highs[slot], lows[slot] = high, low
+                return True
+            if there == high and lows[slot] == low:
+                return False
+            slot = (slot + 1) & mask
+
+    def _grow(self) -> None:
+        highs, lows = self._high, self._low
+        capacity = 2 * (self._mask + 1)
+        self._high = array("Q", bytes(8 * capacity))
+        self._low = array("Q", bytes(8 * capacity))
+        self._mask = capacity - 1
+        for high, low in zip(highs, lows, strict=True):
+            if high:
+                self._insert(high, low)
+
+
 class AtomicFiles:
     """Temporary files in one folder that replace their targets only on :meth:`commit`;
     whatever was not committed is deleted by :meth:`discard`."""
@@ -175,9 +227,9 @@ class OutputWriter:
         self.files = AtomicFiles(outdir)
         self.triples = 0
         """Distinct triples written (each shared fact counted once)."""
-        self._seen_shared: set[bytes] = set()
-        """The 16-byte digest of every shared-fact line written so far: memory grows with
-        the distinct shared facts, not with the records."""
+        self._seen_shared = DigestSet()
+        """Every shared-fact line written so far: memory grows with the distinct shared
+        facts (16 to 32 bytes each), not with the records."""
         streamed = {n for n in self.formats if n in STREAMED_FORMATS}
         if keep_nquads or any(n not in STREAMED_FORMATS for n in self.formats):
             streamed.add("nq")
@@ -220,13 +272,7 @@ class OutputWriter:
 
     def _new_shared_lines(self, ntriples: bytes) -> bytes:
         """The lines of ``ntriples`` not written before (and counts them)."""
-        seen = self._seen_shared
-        new = []
-        for line in ntriples.splitlines(keepends=True):
-            key = xxhash.xxh3_128_digest(line)  # 128 bits: no collision in any real run
-            if key not in seen:
-                seen.add(key)
-                new.append(line)
+        new = [line for line in ntriples.splitlines(keepends=True) if self._seen_shared.add(line)]
         self.triples += len(new)
         return b"".join(new)
 
