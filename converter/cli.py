@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -387,7 +386,8 @@ def query(
 def serve(store_dir: Path, address: str) -> None:
     """Serve the embedded store as a read-only SPARQL endpoint (query URL: /query).
 
-    Runs the Oxigraph server; the default graph is the union of the named graphs.
+    Runs the Oxigraph server in this process; the default graph is the union of the named
+    graphs.
     """
     server = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
     if not Path(server).exists():
@@ -402,7 +402,9 @@ def serve(store_dir: Path, address: str) -> None:
         address,
         "--union-default-graph",
     ]
-    sys.exit(subprocess.call(command))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(server, command)  # the server takes this process: signals reach it, no orphan
 
 
 def main() -> None:
