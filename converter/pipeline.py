@@ -1,8 +1,10 @@
 """The data flow of one run: read → expand → enrich → validate → write, in batches.
 
-Batches of records are converted independently (in worker processes with ``jobs > 1``) and
-their results are taken in input order, so the output is the same whatever the number of
-workers. Every record read ends up converted or rejected with a reason: the accounting
+Batches of records are converted independently (in worker processes with ``jobs > 1``):
+each record is read, expanded, enriched, serialized (N-Triples, and N-Quads and Turtle
+fragments as the run writes them) and SHACL-checked in the worker, so the main process only
+appends bytes. Results are taken in input order, so the output is the same whatever the
+number of workers. Every record read ends up converted or rejected with a reason: the accounting
 ``read == converted + rejected`` holds for every run.
 """
 
@@ -20,7 +22,7 @@ import pyoxigraph as ox
 from .enrich import enrich
 from .expand import expand
 from .model import Record, RecordError, Source, Stage, Stats
-from .read import load_record
+from .read import load_record, prefetch
 from .validate import DEFAULT_ENGINE, Finding, validate_records
 from .write import RecordRdf, serialize_record
 
@@ -133,6 +135,7 @@ class BatchOptions:
 
 def convert_batch(sources: Sequence[Source], options: BatchOptions) -> list[Outcome]:
     """Convert a batch of records; one outcome per source, in order."""
+    prefetch(sources)
     prepared = [_prepare(source, options.formats) for source in sources]
     good = [p for p in prepared if isinstance(p, _Prepared)]
     findings = (

@@ -275,7 +275,8 @@ def _focus_records(
 ) -> list[list[Finding]]:
     """The findings of each record of a batch: a finding on a figure (or on a node under its
     IRI) belongs to that figure's record; one on a shared node (a gene, a taxon, a paper) to
-    every record whose N-Triples name the node."""
+    every record whose N-Triples name the node; one on a node no record names (a blank node)
+    to every record, which a violation then has validated alone."""
     index_of = {figid: index for index, figid in enumerate(figids) if figid is not None}
     per_record: list[list[Finding]] = [[] for _ in texts]
     for finding in findings:
@@ -284,9 +285,9 @@ def _focus_records(
             per_record[index_of[figid]].append(finding)
             continue
         needle = f"<{finding.focus}>".encode()
-        for index, text in enumerate(texts):
-            if needle in text:
-                per_record[index].append(finding)
+        holders = [index for index, text in enumerate(texts) if needle in text]
+        for index in holders or range(len(texts)):
+            per_record[index].append(finding)
     return per_record
 
 

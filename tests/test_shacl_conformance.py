@@ -8,7 +8,7 @@ complex paths compared by kind. An engine upgrade that changes a known result fa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,22 +80,27 @@ def _local(iri: rdflib.term.Node | str | None) -> Path:
     return Path(str(iri).removeprefix("file://"))
 
 
+def _results(graph: rdflib.Graph, results: Iterable[rdflib.term.Node]) -> frozenset[Result]:
+    """The results of a report graph, compared as the suite says."""
+    return frozenset(
+        (
+            _term(graph.value(r, SH.focusNode)),
+            _path(graph.value(r, SH.resultPath)),
+            _term(graph.value(r, SH.value)),
+            _term(graph.value(r, SH.sourceConstraintComponent)),
+            _term(graph.value(r, SH.resultSeverity)),
+        )
+        for r in results
+    )
+
+
 def _cases_of(test_file: Path) -> Iterator[Case]:
     graph = _graph(test_file)
     for entries in graph.objects(None, MF.entries):
         for entry in Collection(graph, entries):
             action = graph.value(entry, MF.action)
             report = graph.value(entry, MF.result)
-            results = frozenset(
-                (
-                    _term(graph.value(r, SH.focusNode)),
-                    _path(graph.value(r, SH.resultPath)),
-                    _term(graph.value(r, SH.value)),
-                    _term(graph.value(r, SH.sourceConstraintComponent)),
-                    _term(graph.value(r, SH.resultSeverity)),
-                )
-                for r in graph.objects(report, SH.result)
-            )
+            results = _results(graph, graph.objects(report, SH.result))
             yield Case(
                 name=f"{test_file.parent.name}/{str(entry).rsplit('/', 1)[-1]}",
                 data=_local(graph.value(action, SHT.dataGraph)),
@@ -133,17 +138,8 @@ def run_pyshacl(case: Case) -> tuple[bool, frozenset[Result]]:
     conforms, report, _ = pyshacl_validate(
         data, shacl_graph=shapes, inference="none", advanced=False, meta_shacl=False
     )
-    results = frozenset(
-        (
-            _term(report.value(r, SH.focusNode)),
-            _path(report.value(r, SH.resultPath)),
-            _term(report.value(r, SH.value)),
-            _term(report.value(r, SH.sourceConstraintComponent)),
-            _term(report.value(r, SH.resultSeverity)),
-        )
-        for r in report.objects(None, SH.result)  # not the nested sh:detail results
-    )
-    return bool(conforms), results
+    # the top-level results, not the nested sh:detail ones
+    return bool(conforms), _results(report, report.objects(None, SH.result))
 
 
 RUNNERS = {"shacl": run_shacl, "pyshacl": run_pyshacl}
