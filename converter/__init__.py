@@ -1,3 +1,3 @@
 """pfocr-rdf: Pathway Figure OCR records to validated linked data."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
