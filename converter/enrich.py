@@ -39,11 +39,14 @@ Term = str
 """An RDF term in N-Triples syntax, as pyoxigraph writes it: ``<iri>``, ``"text"``."""
 
 
-@lru_cache(maxsize=1 << 16)
-def iri(value: str) -> Term:
-    """An IRI term; raises ValueError if ``value`` is not a valid IRI. Genes, taxa and MeSH
-    recur in every record: memoized, in a bounded cache."""
+def new_iri(value: str) -> Term:
+    """An IRI term; raises ValueError if ``value`` is not a valid IRI."""
     return str(ox.NamedNode(value))
+
+
+iri = lru_cache(maxsize=1 << 14)(new_iri)
+""":func:`new_iri` for IRIs that recur from record to record (genes, taxa, MeSH, terms):
+memoized, in a bounded cache."""
 
 
 def _make_literal(text: str, datatype: str | None) -> Term:
@@ -52,7 +55,7 @@ def _make_literal(text: str, datatype: str | None) -> Term:
     return str(ox.Literal(text, datatype=ox.NamedNode(datatype)))
 
 
-_short_literal = lru_cache(maxsize=1 << 16)(_make_literal)
+_short_literal = lru_cache(maxsize=1 << 14)(_make_literal)
 SHORT_LITERAL = 64
 """Literals up to this length (symbols, counts, names) are memoized; captions are not."""
 
@@ -163,7 +166,7 @@ def enrich(record: Record, described: list[ox.Triple]) -> tuple[RecordGraph, Sta
     out = RecordGraph(v.figure_iri(record.figid))
     for triple in described:
         (out.own if is_about_figure(triple, out.figure) else out.shared).include(triple)
-    figure = iri(out.figure)
+    figure = new_iri(out.figure)
     front = record.front
     _figure(out.own, figure, record.figid, front)
     _paper(out, figure, front)
@@ -184,7 +187,7 @@ def _link(out: TripleSet, s: Term, p: Term, build: Any, value: Any) -> None:
     """Add ``s p <build(value)>`` when the value is present."""
     text = present(value)
     if text is not None:
-        out.add(s, p, iri(build(text)))
+        out.add(s, p, new_iri(build(text)))
 
 
 def _figure(out: TripleSet, figure: Term, figid: str, front: dict[str, Any]) -> None:
@@ -201,10 +204,10 @@ def _figure(out: TripleSet, figure: Term, figid: str, front: dict[str, Any]) -> 
     filename = present(front.get("filename"))
     if figlink is not None:
         page = figlink if figlink.startswith(("http://", "https://")) else v.PMC_SITE + figlink
-        out.add(figure, term(v.FOAF, "page"), iri(v.iri_safe(page)))
+        out.add(figure, term(v.FOAF, "page"), new_iri(v.iri_safe(page)))
     if pmcid is not None and filename is not None:
         image = f"{v.pmc_article_page(pmcid)}bin/{v.iri_safe(filename)}"
-        out.add(figure, term(v.SCHEMA, "image"), iri(image))
+        out.add(figure, term(v.SCHEMA, "image"), new_iri(image))
     _link(out, figure, term(v.PFOCR, "ndexNetwork"), v.ndex_iri, front.get("ndex"))
     _link(out, figure, term(v.PFOCR, "wikipathwaysPathway"), v.wikipathways_iri, front.get("wpid"))
 
@@ -213,12 +216,12 @@ def _paper(graph: RecordGraph, figure: Term, front: dict[str, Any]) -> None:
     pmcid = present(front.get("pmcid"))
     if pmcid is None:
         return
-    paper = iri(v.pmc_iri(pmcid))
+    paper = new_iri(v.pmc_iri(pmcid))
     graph.own.add(figure, DCT_PART_OF, paper)
     out = graph.shared
     out.add(paper, RDF_TYPE, term(v.SCHEMA, "ScholarlyArticle"))
     out.text(paper, DCT_ID, pmcid)
-    out.add(paper, term(v.FOAF, "page"), iri(v.pmc_article_page(pmcid)))
+    out.add(paper, term(v.FOAF, "page"), new_iri(v.pmc_article_page(pmcid)))
     out.text(paper, DCT_TITLE, front.get("papertitle"))
     out.typed(paper, term(v.SCHEMA, "datePublished"), front.get("year"), XSD_GYEAR)
     _link(out, paper, term(v.SCHEMA, "sameAs"), v.doi_iri, front.get("doi"))
@@ -248,7 +251,7 @@ def _organism_names(out: TripleSet, figure: Term, front: dict[str, Any]) -> None
 def _mention(out: TripleSet, figure: Term, kind: str, key: str, row: SidecarRow) -> Term:
     """The mention node of one sidecar row: the OCR word that led to entity ``key``."""
     word = present(row.values.get("word")) or ""
-    mention = iri(f"{figure[1:-1]}#{kind}-{v.token(key)}-{v.token(word)}")
+    mention = new_iri(f"{figure[1:-1]}#{kind}-{v.token(key)}-{v.token(word)}")
     out.add(figure, HAS_MENTION, mention)
     out.add(mention, RDF_TYPE, MENTION_CLASS[kind])
     out.text(mention, OCR_TEXT, word)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,6 +28,9 @@ from .validate import DEFAULT_ENGINE, Finding, validate_records
 from .write import RecordRdf, serialize_record
 
 DEFAULT_BATCH_SIZE = 10
+BATCHES_IN_FLIGHT_PER_JOB = 4
+"""Batches sent to the workers and not yet written, per worker: when the main process
+falls behind (a slow disk), the workers wait instead of results piling up in memory."""
 MAX_LITERAL_BYTES = 12 * 1024 * 1024
 """Longer text values are refused: Oxigraph's parsers stop at 16 MiB per N-Quads line."""
 
@@ -195,8 +199,21 @@ def convert_all(
     seen: dict[str, str] = {}
     if jobs > 1 and len(lookahead) > 1:
         context = multiprocessing.get_context("spawn")
+        in_flight = threading.BoundedSemaphore(BATCHES_IN_FLIGHT_PER_JOB * jobs)
+
+        def throttled() -> Iterator[list[Source]]:
+            for batch in batches:  # the pool's feeder thread waits here
+                in_flight.acquire()
+                yield batch
+
+        def released(results: Iterable[list[Outcome]]) -> Iterator[list[Outcome]]:
+            for outcomes in results:
+                in_flight.release()
+                yield outcomes
+
         with context.Pool(jobs, initializer=_worker_init) as pool:
-            yield from _deduplicated(pool.imap(worker, batches), seen, on_batch)
+            results = released(pool.imap(worker, throttled()))
+            yield from _deduplicated(results, seen, on_batch)
     else:
         yield from _deduplicated(map(worker, batches), seen, on_batch)
 

@@ -60,7 +60,7 @@ def iri_safe(text: str) -> str:
     return quote(text, safe=_PATH_SAFE)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def token(text: str) -> str:
     """Encode free text (an OCR word) as one IRI segment: ASCII only, no reserved chars."""
     return quote(text, safe="")
