@@ -72,16 +72,13 @@ def serialize_record(graph: RecordGraph, formats: Iterable[str]) -> RecordRdf:
     """A record's RDF: its N-Triples, and its own graph in those of the streamed
     ``formats`` that need more (``nq``, ``ttl``)."""
     own = graph.own.ntriples()
-    own_turtle = None
-    if "ttl" in formats:
-        own_turtle = turtle_fragment(ox.parse(own, format=ox.RdfFormat.N_TRIPLES))
     return RecordRdf(
         figure=graph.figure,
         own=own,
         own_triples=len(graph.own),
         shared=graph.shared.ntriples(),
         own_quads=in_graph(own, graph.figure) if "nq" in formats else None,
-        own_turtle=own_turtle,
+        own_turtle=turtle_fragment(own) if "ttl" in formats else None,
     )
 
 
@@ -96,9 +93,10 @@ def turtle_header() -> bytes:
     return with_prefixes[: -len(without)]
 
 
-def turtle_fragment(triples: Iterable[ox.Triple]) -> bytes:
-    """Triples as Turtle statements using the prefixes of :func:`turtle_header`, without
+def turtle_fragment(ntriples: bytes) -> bytes:
+    """N-Triples as Turtle statements using the prefixes of :func:`turtle_header`, without
     the header: fragments that start on a new subject concatenate into one document."""
+    triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
     data = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
     assert data is not None
     return data[len(turtle_header()) :] if data else data
@@ -263,7 +261,7 @@ class OutputWriter:
             assert own is not None, f"records must come serialized as {name}"
             if name == "ttl":
                 if shared:
-                    shared = turtle_fragment(ox.parse(shared, format=ox.RdfFormat.N_TRIPLES))
+                    shared = turtle_fragment(shared)
                 if not self._turtle_started and (own or shared):
                     stream.write(turtle_header())
                     self._turtle_started = True
