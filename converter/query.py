@@ -126,10 +126,17 @@ def query_store(store_dir: Path, query: str, fmt: str) -> bytes:
     store = open_store(store_dir, create=False)
     try:
         results = store.query(query, use_default_graph_as_union=True)
+        return _serialized(results, fmt)
     except SyntaxError as err:
         raise QueryError(f"SPARQL syntax {err}") from None
     except OSError as err:
         raise StoreError(f"query failed on {store_dir}: {err}") from None
+    except (RuntimeError, ValueError) as err:  # e.g. a function the engine does not evaluate
+        raise QueryError(f"the query cannot be evaluated: {err}") from None
+
+
+def _serialized(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, fmt: str) -> bytes:
+    """Query results in ``fmt`` (solutions are evaluated as they are serialized)."""
     if isinstance(results, ox.QueryTriples):
         if fmt not in GRAPH_FORMATS:
             raise QueryError("a CONSTRUCT/DESCRIBE query gives RDF: use --format ttl or nt")

@@ -302,3 +302,16 @@ def test_bindings_without_where_keyword_trail_the_query() -> None:
     assert with_bindings("SELECT * { ?s ?p ?o }", {"s": "<https://example.org/x>"}) == (
         "SELECT * { ?s ?p ?o }\nVALUES (?s) { (<https://example.org/x>) }\n"
     )
+
+
+def test_a_function_the_engine_cannot_evaluate_is_a_clear_error(store: Path) -> None:
+    query = (
+        "PREFIX fn: <http://www.w3.org/2005/xpath-functions#>\n"
+        'SELECT (fn:substring("abc", 2) AS ?x) WHERE {}'
+    )
+    code, out = invoke("query", "--store", str(store), query)  # raises if uncaught
+    assert code == 1
+    assert out.strip().splitlines() == [
+        "Error: the query cannot be evaluated: The custom function "
+        "<http://www.w3.org/2005/xpath-functions#substring> is not supported"
+    ]
