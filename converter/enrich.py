@@ -346,6 +346,16 @@ def _chebi(graph: RecordGraph, figure: Term, number: str, name: str | None) -> T
     return chebi
 
 
+def _mentioned_chebi(
+    graph: RecordGraph, figure: Term, number: str, label: str | None, row: SidecarRow
+) -> None:
+    """A ChEBI compound the figure mentions itself (no MeSH id), with its mention node."""
+    chebi = _chebi(graph, figure, number, label)
+    graph.own.add(figure, SCHEMA_MENTIONS, chebi)
+    mention = _mention(graph.own, figure, "chemical", f"CHEBI_{number}", row)
+    graph.own.add(mention, MENTION_OF, chebi)
+
+
 def _chemicals(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
     """Chemical triples from either chemicals layout; returns the casefolded words."""
     file = record.sidecars.files.get("chemicals", "")
@@ -365,28 +375,29 @@ def _chemicals(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
                     file,
                 )
             if source == "chebi":
-                local = local.split(":")[-1]
-                _require(_DIGITS, local, "ChEBI id", row, file)
-                chebi = _chebi(graph, figure, local, word)
-                graph.own.add(figure, SCHEMA_MENTIONS, chebi)
-                mention = _mention(graph.own, figure, "chemical", f"CHEBI_{local}", row)
-                graph.own.add(mention, MENTION_OF, chebi)
+                local = _require(_DIGITS, local.split(":")[-1], "ChEBI id", row, file)
+                _mentioned_chebi(graph, figure, local, word, row)
             else:
                 _mesh_entity(graph, figure, "chemical", local, row, file)
         else:
             mesh = present(row.values.get("mesh"))
-            if mesh is None:
-                continue
-            entity = _mesh_entity(
-                graph, figure, "chemical", _curie(mesh, "mesh", row, file), row, file
-            )
             chebi_curie = present(row.values.get("chebi"))
+            if mesh is None and chebi_curie is None:
+                continue
+            number = None
             if chebi_curie is not None:
                 number = _require(
                     _DIGITS, _curie(chebi_curie, "chebi", row, file), "ChEBI id", row, file
                 )
-                chebi = _chebi(graph, figure, number, present(row.values.get("name")))
-                graph.shared.add(entity, SKOS_EXACT, chebi)
+            name = present(row.values.get("name"))
+            if mesh is None:  # ChEBI only (mRNA, HMG-CoA …): the compound itself is mentioned
+                assert number is not None
+                _mentioned_chebi(graph, figure, number, name, row)
+            else:
+                ui = _curie(mesh, "mesh", row, file)
+                entity = _mesh_entity(graph, figure, "chemical", ui, row, file)
+                if number is not None:
+                    graph.shared.add(entity, SKOS_EXACT, _chebi(graph, figure, number, name))
         if word is not None:
             words.add(word.casefold())
     return words

@@ -191,6 +191,25 @@ def test_older_chemicals_layout(tmp_path: Path) -> None:
     }
 
 
+def test_chebi_only_row_is_a_mentioned_compound(tmp_path: Path) -> None:
+    table = "word\tmesh\tmatch\tname\tchebi\nmRNA\tNA\tmRNA\tmessenger RNA\tchebi:33699\n"
+    triples, _ = convert(tmp_path, chemicals=table)
+    k = "https://identifiers.org/chebi/CHEBI:33699"
+    mention = f"{F}#chemical-CHEBI_33699-mRNA"
+    found = {(value(t.subject), value(t.predicate), value(t.object)) for t in triples}
+    assert {
+        (F, f"{S}mentions", k),
+        (k, "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", f"{WP}Metabolite"),
+        (k, f"{WP}bdbChEBI", k),
+        (k, f"{DCT}isPartOf", F),
+        (k, "http://www.w3.org/2000/01/rdf-schema#label", "messenger RNA"),
+        (F, f"{PF}hasMention", mention),
+        (mention, f"{PF}mentionOf", k),
+        (mention, f"{PF}ocrText", "mRNA"),
+    } <= found
+    assert not [t for t in triples if "mesh" in value(t.object)]
+
+
 def test_curie_with_the_wrong_prefix_is_refused(tmp_path: Path) -> None:
     table = "word\tmesh\tmatch\tname\tchebi\nATP\tchebi:15422\tNA\tNA\tNA\n"
     with pytest.raises(RecordError, match="expected a mesh: id, got 'chebi:15422'"):

@@ -69,6 +69,27 @@ def test_no_gene_iri_from_a_symbol(converted: tuple[Path, object], sample: Path)
     assert {n.rsplit("/", 1)[1] for n in nodes} <= sidecar_ids
 
 
+def test_every_chebi_id_of_the_chemicals_sidecars_is_in_the_output(
+    converted: tuple[Path, object], sample: Path
+) -> None:
+    out, _ = converted
+    sidecar_ids: set[str] = set()
+    for table in sample.glob("_data/*-chemicals.tsv"):
+        with open(table, encoding="utf-8", newline="") as stream:
+            for row in csv.DictReader(stream, delimiter="\t"):
+                if row.get("chebi") not in (None, "NA", ""):  # newer layout: chebi:<n>
+                    sidecar_ids.add(row["chebi"].split(":")[-1])
+                elif (row.get("source") or "").upper() == "CHEBI":  # older layout
+                    sidecar_ids.add(row["identifier"].split(":")[-1])
+    compounds = {
+        q.subject.value.rsplit(":", 1)[1]
+        for q in ox.parse(path=out / "pfocr.nt", format=ox.RdfFormat.N_TRIPLES)
+        if q.predicate.value == "http://vocabularies.wikipathways.org/wp#bdbChEBI"
+    }
+    assert len(sidecar_ids) > 50
+    assert sidecar_ids == compounds
+
+
 @pytest.mark.parametrize("name", ["pfocr.ttl", "pfocr.nt", "pfocr.nq"])
 def test_outputs_parse_in_rdflib_and_pyoxigraph_without_blank_nodes(
     converted: tuple[Path, object], name: str
