@@ -90,7 +90,8 @@ def _prepare(source: Source, formats: tuple[str, ...]) -> _Prepared | Rejected:
         stage = Stage.ENRICH
         graph, stats = enrich(record, described)
         rdf = serialize_record(graph, formats)
-        _check_literal_sizes(rdf.ntriples)
+        for part in (rdf.own, rdf.shared):  # each line lives in one part: no joined copy
+            _check_literal_sizes(part)
     except RecordError as err:
         reason = f"{err.file}: {err.reason}" if err.file else err.reason
         return Rejected(source.name, figid, err.stage, reason)

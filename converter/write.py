@@ -257,16 +257,15 @@ class OutputWriter:
         shared = self._new_shared_lines(rdf.shared)
         self.triples += rdf.own_triples
         for name, stream in self._streams.items():
-            own = {"nt": rdf.own, "nq": rdf.own_quads, "ttl": rdf.own_turtle}[name]
+            own, new = {"nt": rdf.own, "nq": rdf.own_quads, "ttl": rdf.own_turtle}[name], shared
             assert own is not None, f"records must come serialized as {name}"
             if name == "ttl":
-                if shared:
-                    shared = turtle_fragment(shared)
-                if not self._turtle_started and (own or shared):
+                new = turtle_fragment(shared) if shared else b""
+                if not self._turtle_started and (own or new):
                     stream.write(turtle_header())
                     self._turtle_started = True
             stream.write(own)
-            stream.write(shared)
+            stream.write(new)
 
     def _new_shared_lines(self, ntriples: bytes) -> bytes:
         """The lines of ``ntriples`` not written before (and counts them)."""
