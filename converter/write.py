@@ -95,8 +95,11 @@ def turtle_header() -> bytes:
 
 def turtle_fragment(ntriples: bytes) -> bytes:
     """N-Triples as Turtle statements using the prefixes of :func:`turtle_header`, without
-    the header: fragments that start on a new subject concatenate into one document."""
-    triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    the header: fragments that start on a new subject concatenate into one document.
+
+    The lines are this converter's own, built from pyoxigraph's term syntax, so they are
+    parsed leniently (no second IRI validation: half the cost of the conversion)."""
+    triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES, lenient=True)
     data = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
     assert data is not None
     return data[len(turtle_header()) :] if data else data
