@@ -27,7 +27,7 @@ from .read import load_record, prefetch
 from .validate import DEFAULT_ENGINE, Finding, validate_records
 from .write import RecordRdf, serialize_record
 
-DEFAULT_BATCH_SIZE = 10
+DEFAULT_BATCH_SIZE = 20
 BATCHES_IN_FLIGHT_PER_JOB = 4
 """Batches sent to the workers and not yet written, per worker: when the main process
 falls behind (a slow disk), the workers wait instead of results piling up in memory."""
