@@ -67,6 +67,11 @@ def literal(text: str, datatype: str | None = None) -> Term:
     return _make_literal(text, datatype)
 
 
+def english(text: str) -> Term:
+    """A literal in English (``"text"@en``), as WikiPathways writes pathway titles."""
+    return str(ox.Literal(text, language="en"))
+
+
 @cache
 def term(namespace: str, local: str) -> Term:
     """A vocabulary term (property or class), made once per process."""
@@ -79,11 +84,17 @@ SKOS_EXACT = term(v.SKOS, "exactMatch")
 DCT_ID = term(v.DCTERMS, "identifier")
 DCT_TITLE = term(v.DCTERMS, "title")
 DCT_PART_OF = term(v.DCTERMS, "isPartOf")
+DC_ID = term(v.DC, "identifier")
+DC_TITLE = term(v.DC, "title")
+DC_SOURCE = term(v.DC, "source")
 SCHEMA_MENTIONS = term(v.SCHEMA, "mentions")
 WP_ORGANISM = term(v.WP, "organism")
 WP_ORGANISM_NAME = term(v.WP, "organismName")
 WP_GENE_PRODUCT = term(v.WP, "GeneProduct")
+WP_METABOLITE = term(v.WP, "Metabolite")
+WP_DATA_NODE = term(v.WP, "DataNode")
 WP_ENTREZ = term(v.WP, "bdbEntrezGene")
+WP_HGNC = term(v.WP, "bdbHgncSymbol")
 HAS_MENTION = term(v.PFOCR, "hasMention")
 MENTION_OF = term(v.PFOCR, "mentionOf")
 OCR_TEXT = term(v.PFOCR, "ocrText")
@@ -190,11 +201,23 @@ def _link(out: TripleSet, s: Term, p: Term, build: Any, value: Any) -> None:
         out.add(s, p, new_iri(build(text)))
 
 
+FIGURE_SOURCE = "PFOCR"
+"""The figure's ``dc:source``: WikiPathways' own pathways say "Wikipathways"."""
+
+
 def _figure(out: TripleSet, figure: Term, figid: str, front: dict[str, Any]) -> None:
+    """The figure's own fields; it is a ``wp:Pathway`` named the way WikiPathways names one
+    (``dc:identifier``, ``dcterms:identifier``, ``dc:title`` in English, ``dc:source``)."""
     out.add(figure, RDF_TYPE, term(v.PFOCR, "Figure"))
+    out.add(figure, RDF_TYPE, term(v.WP, "Pathway"))
     out.text(figure, DCT_ID, figid)
+    out.add(figure, DC_ID, figure)
+    out.add(figure, DC_SOURCE, literal(FIGURE_SOURCE))
     out.text(figure, DCT_TITLE, front.get("figtitle"))
-    out.text(figure, term(v.SCHEMA, "name"), front.get("figtitle"))
+    title = present(front.get("figtitle"))
+    if title is not None:
+        out.add(figure, DC_TITLE, english(title))
+    out.text(figure, term(v.SCHEMA, "name"), title)
     out.text(figure, term(v.PFOCR, "figureNumber"), front.get("number"))
     out.text(figure, term(v.PFOCR, "figureType"), front.get("figtype"))
     out.text(figure, term(v.PFOCR, "figureAlias"), front.get("figid_alias"))
@@ -242,8 +265,10 @@ def _names(value: Any) -> list[str]:
 
 
 def _organism_names(out: TripleSet, figure: Term, front: dict[str, Any]) -> None:
+    """The names the front matter lists, as written (they are not always species): under
+    PFOCR's own properties, never ``wp:organismName``, which pairs with ``wp:organism``."""
     for name in _names(front.get("organisms")):
-        out.text(figure, WP_ORGANISM_NAME, name)
+        out.text(figure, term(v.PFOCR, "organismName"), name)
     for name in _names(front.get("organisms_ner")):
         out.text(figure, term(v.PFOCR, "nerOrganismName"), name)
 
@@ -266,12 +291,23 @@ def _require(pattern: re.Pattern[str], value: str, what: str, row: SidecarRow, f
     return value
 
 
+def _data_node(out: TripleSet, node: Term, kind: Term, local_id: str, source: str) -> None:
+    """A WikiPathways data node: typed ``wp:DataNode`` and ``kind``, identified by
+    ``dcterms:identifier`` (the id), ``dc:identifier`` (its IRI) and ``dc:source``."""
+    out.add(node, RDF_TYPE, kind)
+    out.add(node, RDF_TYPE, WP_DATA_NODE)
+    out.add(node, DCT_ID, literal(local_id))
+    out.add(node, DC_ID, node)
+    out.add(node, DC_SOURCE, literal(source))
+
+
 def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], set[str]]:
     """Gene triples from the genes sidecar; returns the gene ids and the casefolded
     words and symbols that have an id."""
     file = record.sidecars.files.get("genes", "")
     gene_ids: set[str] = set()
     identified: set[str] = set()
+    organism_names: dict[Term, str | None] = {}
     own, shared = graph.own, graph.shared
     for row in record.sidecars.genes:
         gene_id = present(row.values.get("ncbigene_id"))
@@ -281,7 +317,7 @@ def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], 
         gene = iri(v.ncbigene_iri(gene_id))
         symbol = present(row.values.get("ncbigene_symbol"))
         own.add(figure, SCHEMA_MENTIONS, gene)
-        shared.add(gene, RDF_TYPE, WP_GENE_PRODUCT)
+        _data_node(shared, gene, WP_GENE_PRODUCT, gene_id, "Entrez Gene")
         own.add(gene, DCT_PART_OF, figure)
         shared.add(gene, WP_ENTREZ, gene)
         shared.text(gene, RDFS_LABEL, symbol)
@@ -292,7 +328,9 @@ def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], 
             own.add(figure, WP_ORGANISM, taxon)
             organism = present(row.values.get("organism_name"))
             shared.text(taxon, RDFS_LABEL, organism)
-            own.text(figure, WP_ORGANISM_NAME, organism)
+            organism_names[taxon] = organism_names.get(taxon) or organism
+            if taxid == v.HUMAN_TAXON and symbol is not None:
+                shared.add(gene, WP_HGNC, iri(v.hgnc_symbol_iri(symbol)))
         mention = _mention(own, figure, "gene", gene_id, row)
         own.add(mention, MENTION_OF, gene)
         for column, prop in GENE_COUNTS:
@@ -300,6 +338,9 @@ def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], 
         identified.update(
             w.casefold() for w in (symbol, present(row.values.get("word"))) if w is not None
         )
+    if len(organism_names) == 1:  # as in WikiPathways, a name only beside its one taxon
+        (name,) = organism_names.values()
+        own.text(figure, WP_ORGANISM_NAME, name)
     return gene_ids, identified
 
 
@@ -338,7 +379,7 @@ OLD_LAYOUT_SOURCES = {"mesh": "mesh", "chebi": "chebi"}
 def _chebi(graph: RecordGraph, figure: Term, number: str, name: str | None) -> Term:
     """A ChEBI compound the WikiPathways way (``wp:Metabolite``, ``wp:bdbChEBI``)."""
     chebi = iri(v.chebi_iri(number))
-    graph.shared.add(chebi, RDF_TYPE, term(v.WP, "Metabolite"))
+    _data_node(graph.shared, chebi, WP_METABOLITE, f"CHEBI:{number}", "ChEBI")
     graph.own.add(chebi, DCT_PART_OF, figure)
     graph.shared.add(chebi, term(v.WP, "bdbChEBI"), chebi)
     graph.shared.add(chebi, SKOS_EXACT, iri(v.chebi_obo_iri(number)))

@@ -15,6 +15,8 @@ from pyoxigraph import NamedNode, Triple
 
 SCHEMA = "http://schema.org/"
 DCTERMS = "http://purl.org/dc/terms/"
+DC = "http://purl.org/dc/elements/1.1/"
+"""Dublin Core 1.1 elements: WikiPathways RDF names pathways and data nodes with them."""
 WP = "http://vocabularies.wikipathways.org/wp#"
 FOAF = "http://xmlns.com/foaf/0.1/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -30,6 +32,7 @@ PFOCR = "https://pfocr.wikipathways.org/vocab#"
 PREFIXES: dict[str, str] = {
     "schema": SCHEMA,
     "dcterms": DCTERMS,
+    "dc": DC,
     "wp": WP,
     "foaf": FOAF,
     "skos": SKOS,
@@ -74,6 +77,14 @@ def figure_iri(figid: str) -> str:
 def ncbigene_iri(gene_id: str) -> str:
     """NCBI Gene, the form WikiPathways RDF uses since 2021."""
     return f"https://identifiers.org/ncbigene/{gene_id}"
+
+
+HUMAN_TAXON = "9606"
+
+
+def hgnc_symbol_iri(symbol: str) -> str:
+    """An HGNC symbol, the form WikiPathways writes with ``wp:bdbHgncSymbol``."""
+    return f"https://identifiers.org/hgnc.symbol/{token(symbol)}"
 
 
 def taxon_iri(taxid: str) -> str:

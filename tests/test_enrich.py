@@ -30,6 +30,7 @@ PF, XSD = "https://pfocr.wikipathways.org/vocab#", "http://www.w3.org/2001/XMLSc
 LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
 EXACT = "<http://www.w3.org/2004/02/skos/core#exactMatch>"
 FOAF = "http://xmlns.com/foaf/0.1/"
+DC = "http://purl.org/dc/elements/1.1/"
 
 # Every triple below was written by hand from the fixture record and sidecars in convert().
 EXPECTED = f"""
@@ -42,8 +43,12 @@ EXPECTED = f"""
 <{F}> <{S}keywords> "TP53" .
 <{F}> <{S}keywords> "MDM2" .
 <{F}> {RDF_TYPE} <{PF}Figure> .
+<{F}> {RDF_TYPE} <{WP}Pathway> .
 <{F}> <{DCT}identifier> "PMC1234567__test-f1" .
+<{F}> <{DC}identifier> <{F}> .
+<{F}> <{DC}source> "PFOCR" .
 <{F}> <{DCT}title> "A test pathway" .
+<{F}> <{DC}title> "A test pathway"@en .
 <{F}> <{S}name> "A test pathway" .
 <{F}> <{PF}figureNumber> "F1" .
 <{F}> <{PF}figureType> "Figure" .
@@ -64,15 +69,21 @@ EXPECTED = f"""
 <{P}> <{PF}publisherName> "Test Press" .
 <{P}> <{S}keywords> "alpha" .
 <{P}> <{S}keywords> "beta" .
-<{F}> <{WP}organismName> "Homo sapiens" .
+<{F}> <{PF}organismName> "Homo sapiens" .
 <{F}> <{S}mentions> <{G}> .
 <{G}> {RDF_TYPE} <{WP}GeneProduct> .
+<{G}> {RDF_TYPE} <{WP}DataNode> .
+<{G}> <{DCT}identifier> "7157" .
+<{G}> <{DC}identifier> <{G}> .
+<{G}> <{DC}source> "Entrez Gene" .
+<{G}> <{WP}bdbHgncSymbol> <https://identifiers.org/hgnc.symbol/TP53> .
 <{G}> <{DCT}isPartOf> <{F}> .
 <{G}> <{WP}bdbEntrezGene> <{G}> .
 <{G}> {LABEL} "TP53" .
 <{G}> <{WP}organism> <{T}> .
 <{F}> <{WP}organism> <{T}> .
 <{T}> {LABEL} "Homo sapiens" .
+<{F}> <{WP}organismName> "Homo sapiens" .
 <{F}> <{PF}hasMention> <{F}#gene-7157-p53> .
 <{F}#gene-7157-p53> {RDF_TYPE} <{PF}GeneMention> .
 <{F}#gene-7157-p53> <{PF}ocrText> "p53" .
@@ -91,6 +102,10 @@ EXPECTED = f"""
 <{F}#chemical-D000255-ATP> <{PF}matchedText> "Adenosine Triphosphate" .
 <{F}#chemical-D000255-ATP> <{PF}mentionOf> <{C}> .
 <{K}> {RDF_TYPE} <{WP}Metabolite> .
+<{K}> {RDF_TYPE} <{WP}DataNode> .
+<{K}> <{DCT}identifier> "CHEBI:15422" .
+<{K}> <{DC}identifier> <{K}> .
+<{K}> <{DC}source> "ChEBI" .
 <{K}> <{DCT}isPartOf> <{F}> .
 <{K}> <{WP}bdbChEBI> <{K}> .
 <{K}> {EXACT} <http://purl.obolibrary.org/obo/CHEBI_15422> .
@@ -257,4 +272,4 @@ def test_organisms_na_and_ner_names_kept_apart(tmp_path: Path) -> None:
         for t in triples
         if "rganismName" in value(t.predicate)
     }
-    assert names == {(f"{WP}organismName", "Mus musculus"), (f"{PF}nerOrganismName", "Danio rerio")}
+    assert names == {(f"{PF}organismName", "Mus musculus"), (f"{PF}nerOrganismName", "Danio rerio")}

@@ -19,6 +19,7 @@ PREFIXES = """
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix schema: <http://schema.org/> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix dc: <http://purl.org/dc/elements/1.1/> .
 @prefix foaf: <http://xmlns.com/foaf/0.1/> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix wp: <http://vocabularies.wikipathways.org/wp#> .
@@ -28,9 +29,12 @@ PREFIXES = """
 
 # A small graph, written by hand, with one node of every kind the converter emits.
 CONFORMING = """
-<https://pfocr.wikipathways.org/figures/PMC1__f1.html> a schema:Dataset , pfocr:Figure ;
+<https://pfocr.wikipathways.org/figures/PMC1__f1.html> a schema:Dataset , pfocr:Figure , wp:Pathway ;
     dcterms:identifier "PMC1__f1" ;
+    dc:identifier <https://pfocr.wikipathways.org/figures/PMC1__f1.html> ;
+    dc:source "PFOCR" ;
     dcterms:title "A pathway" ;
+    dc:title "A pathway"@en ;
     schema:description "A caption." ;
     schema:license <https://creativecommons.org/publicdomain/zero/1.0/> ;
     schema:creator <https://pfocr.wikipathways.org/figures/PMC1__f1.html#creator> ;
@@ -55,7 +59,11 @@ CONFORMING = """
     schema:datePublished "2020"^^xsd:gYear ;
     schema:sameAs <https://doi.org/10.1000/x.1> ;
     schema:keywords "alpha" .
-<https://identifiers.org/ncbigene/7157> a wp:GeneProduct ;
+<https://identifiers.org/ncbigene/7157> a wp:GeneProduct , wp:DataNode ;
+    dcterms:identifier "7157" ;
+    dc:identifier <https://identifiers.org/ncbigene/7157> ;
+    dc:source "Entrez Gene" ;
+    wp:bdbHgncSymbol <https://identifiers.org/hgnc.symbol/TP53> ;
     dcterms:isPartOf <https://pfocr.wikipathways.org/figures/PMC1__f1.html> ;
     wp:bdbEntrezGene <https://identifiers.org/ncbigene/7157> ;
     rdfs:label "TP53" ;
@@ -68,7 +76,10 @@ CONFORMING = """
 <http://id.nlm.nih.gov/mesh/D000255> a schema:ChemicalSubstance ;
     rdfs:label "Adenosine Triphosphate" ;
     skos:exactMatch <https://identifiers.org/chebi/CHEBI:15422> .
-<https://identifiers.org/chebi/CHEBI:15422> a wp:Metabolite ;
+<https://identifiers.org/chebi/CHEBI:15422> a wp:Metabolite , wp:DataNode ;
+    dcterms:identifier "CHEBI:15422" ;
+    dc:identifier <https://identifiers.org/chebi/CHEBI:15422> ;
+    dc:source "ChEBI" ;
     wp:bdbChEBI <https://identifiers.org/chebi/CHEBI:15422> ;
     skos:exactMatch <http://purl.obolibrary.org/obo/CHEBI_15422> ;
     dcterms:isPartOf <https://pfocr.wikipathways.org/figures/PMC1__f1.html> .
@@ -113,6 +124,7 @@ S, DCT, WPNS = (
     "http://vocabularies.wikipathways.org/wp#",
 )
 PF = "https://pfocr.wikipathways.org/vocab#"
+DC = "http://purl.org/dc/elements/1.1/"
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 # (text of CONFORMING, its replacement) -> (shape label, result path or None, severity)
@@ -266,6 +278,72 @@ CASES = {
     "ChEBI IRI wrong form": (
         ("", "<http://purl.obolibrary.org/obo/CHEBI_1> a wp:Metabolite ."),
         ("ChEBI compound", None, "Violation"),
+    ),
+    "figure not typed wp:Pathway": (
+        ("a schema:Dataset , pfocr:Figure , wp:Pathway ;", "a schema:Dataset , pfocr:Figure ;"),
+        ("Figure", f"{RDF_NS}type", "Violation"),
+    ),
+    "figure without dc:identifier": (
+        (f"    dc:identifier {FIG} ;\n", ""),
+        ("Figure", f"{DC}identifier", "Violation"),
+    ),
+    "figure dc:title without a language": (
+        ('dc:title "A pathway"@en', 'dc:title "A pathway"'),
+        ("Figure", f"{DC}title", "Violation"),
+    ),
+    "figure dc:title in another language": (
+        ('dc:title "A pathway"@en', 'dc:title "A pathway"@de'),
+        ("Figure", f"{DC}title", "Violation"),
+    ),
+    "figure dc:source not PFOCR": (
+        ('dc:source "PFOCR"', 'dc:source "Wikipathways"'),
+        ("Figure", f"{DC}source", "Violation"),
+    ),
+    "organism name beside two taxa": (
+        ("", f"{FIG} wp:organism <http://purl.obolibrary.org/obo/NCBITaxon_7227> ."),
+        ("Organism pairing", f"{WPNS}organism", "Violation"),
+    ),
+    "two organism names": (
+        ("", f'{FIG} wp:organismName "Drosophila melanogaster" .'),
+        ("Figure", f"{WPNS}organismName", "Violation"),
+    ),
+    "gene not typed wp:DataNode": (
+        ("a wp:GeneProduct , wp:DataNode ;", "a wp:GeneProduct ;"),
+        ("Gene", f"{RDF_NS}type", "Violation"),
+    ),
+    "gene identifier not its number": (
+        ('dcterms:identifier "7157"', 'dcterms:identifier "ncbigene:7157"'),
+        ("Gene", f"{DCT}identifier", "Violation"),
+    ),
+    "gene dc:identifier not its IRI form": (
+        (
+            f"dc:identifier {GENE}",
+            "dc:identifier <http://identifiers.org/ncbigene/7157>",
+        ),
+        ("Gene", f"{DC}identifier", "Violation"),
+    ),
+    "gene dc:source not Entrez Gene": (
+        ('dc:source "Entrez Gene"', 'dc:source "NCBI Gene"'),
+        ("Gene", f"{DC}source", "Violation"),
+    ),
+    "HGNC symbol link not identifiers.org": (
+        (
+            "<https://identifiers.org/hgnc.symbol/TP53>",
+            "<https://www.genenames.org/data/gene-symbol-report/#!/symbol/TP53>",
+        ),
+        ("Gene", f"{WPNS}bdbHgncSymbol", "Violation"),
+    ),
+    "ChEBI not typed wp:DataNode": (
+        ("a wp:Metabolite , wp:DataNode ;", "a wp:Metabolite ;"),
+        ("ChEBI compound", f"{RDF_NS}type", "Violation"),
+    ),
+    "ChEBI identifier without its prefix": (
+        ('dcterms:identifier "CHEBI:15422"', 'dcterms:identifier "15422"'),
+        ("ChEBI compound", f"{DCT}identifier", "Violation"),
+    ),
+    "ChEBI dc:source not ChEBI": (
+        ('dc:source "ChEBI"', 'dc:source "Entrez Gene"'),
+        ("ChEBI compound", f"{DC}source", "Violation"),
     ),
     "disease IRI not MeSH": (
         ("", "<http://purl.obolibrary.org/obo/DOID_1> a schema:MedicalCondition ."),
