@@ -29,7 +29,8 @@ PREFIXES = """
 
 # A small graph, written by hand, with one node of every kind the converter emits.
 CONFORMING = """
-<https://pfocr.wikipathways.org/figures/PMC1__f1.html> a schema:Dataset , pfocr:Figure , wp:Pathway ;
+<https://pfocr.wikipathways.org/figures/PMC1__f1.html> a schema:Dataset , pfocr:Figure ,
+        wp:Pathway ;
     dcterms:identifier "PMC1__f1" ;
     dc:identifier <https://pfocr.wikipathways.org/figures/PMC1__f1.html> ;
     dc:source "PFOCR" ;
@@ -280,7 +281,7 @@ CASES = {
         ("ChEBI compound", None, "Violation"),
     ),
     "figure not typed wp:Pathway": (
-        ("a schema:Dataset , pfocr:Figure , wp:Pathway ;", "a schema:Dataset , pfocr:Figure ;"),
+        ("pfocr:Figure ,\n        wp:Pathway ;", "pfocr:Figure ;"),
         ("Figure", f"{RDF_NS}type", "Violation"),
     ),
     "figure without dc:identifier": (
