@@ -23,6 +23,10 @@ F1, F2 = f"{FIG}PMC9000001__ex-mapk-g001.html", f"{FIG}PMC9000001__ex-mapk-g002.
 F3, F4 = f"{FIG}PMC9000002__ex-glycolysis-f2.html", f"{FIG}PMC9000003__ex-p53-f1.html"
 T1 = "EGFR to ERK signaling through the RAS-RAF-MEK cascade"
 T2 = "ERK feedback on SOS1 and RAF"
+T3 = "Glucose to lactate in hyperglycemic tissue"
+ID1, ID2 = "PMC9000001__ex-mapk-g001", "PMC9000001__ex-mapk-g002"
+ID3 = "PMC9000002__ex-glycolysis-f2"
+CHEBI, WP = "https://identifiers.org/chebi/CHEBI:", "http://vocabularies.wikipathways.org/wp#"
 GENE, TAXON = "https://identifiers.org/ncbigene/", "http://purl.obolibrary.org/obo/NCBITaxon_"
 MESH = "http://id.nlm.nih.gov/mesh/"
 PAPER, DOI = "https://identifiers.org/pmc/PMC9000001", "https://doi.org/10.5555/example.2021.001"
@@ -77,9 +81,28 @@ EXPECTED: dict[tuple[str, tuple[str, ...]], list[list[str]]] = {
     # PMC9000002 has no DOI: binding ?doi must not match it
     ("figures-of-doi", (f"doi=<{DOI}>",)): [[DOI, PAPER, F1, T1], [DOI, PAPER, F2, T2]],
     ("figures-of-wikipathway", ()): [["https://identifiers.org/wikipathways/WP382", F1, T1]],
-    ("wikipathways-gene-pattern", (f"id=<{GENE}5594>",)): [
-        [f"{GENE}5594", F1],
-        [f"{GENE}5594", F2],
+    ("pathways-of-gene", (f"id=<{GENE}5594>",)): [
+        [f"{GENE}5594", ID1, T1, "PFOCR"],
+        [f"{GENE}5594", ID2, T2, "PFOCR"],
+    ],
+    ("genes-of-figure", (f"figid={ID3}",)): [
+        [ID3, f"{GENE}3099", "3099", "HK2"],
+        [ID3, f"{GENE}15277", "15277", "Hk2"],
+        [ID3, f"{GENE}3939", "3939", "LDHA"],
+        [ID3, f"{GENE}5315", "5315", "PKM"],
+    ],
+    ("metabolites-of-figure", ()): [
+        [ID3, f"{CHEBI}15422", "CHEBI:15422", "ATP"],
+        [ID3, f"{CHEBI}4167", "CHEBI:4167", "D-glucopyranose"],
+    ],
+    # the human genes of each figure (the mouse Hk2 has no HGNC symbol)
+    ("figures-for-data-source", (f"linkout=<{WP}bdbHgncSymbol>",)): [
+        [f"{WP}bdbHgncSymbol", ID1, T1, "8"],
+        [f"{WP}bdbHgncSymbol", ID2, T2, "5"],
+        [f"{WP}bdbHgncSymbol", ID3, T3, "3"],
+    ],
+    ("figures-for-species", ("species=Mus musculus",)): [
+        ["Mus musculus", f"{TAXON}10090", ID3, T3],
     ],
 }
 
