@@ -91,7 +91,7 @@ def corpus(
 def select(store: ox.Store, query: str) -> list[tuple[str, ...]]:
     solutions = store.query(PREFIXES + query, use_default_graph_as_union=True)
     assert isinstance(solutions, ox.QuerySolutions)
-    return [tuple(term.value for term in row) for row in solutions]  # type: ignore[union-attr]
+    return [tuple(term.value for term in row) for row in solutions]
 
 
 def test_genes_of_each_figure(corpus: tuple[ox.Store, Sidecars]) -> None:
