@@ -101,6 +101,8 @@ EXPECTED: dict[tuple[str, tuple[str, ...]], list[list[str]]] = {
         [f"{WP}bdbHgncSymbol", ID2, T2, "5"],
         [f"{WP}bdbHgncSymbol", ID3, T3, "3"],
     ],
+    # PFOCR alone has no WikiPathways pathway to join with (see test_wikipathways.py)
+    ("wikipathways-overlap", ()): [],
     ("figures-for-species", ("species=Mus musculus",)): [
         ["Mus musculus", f"{TAXON}10090", ID3, T3],
     ],

@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from helpers import EXAMPLES, SAMPLE
+from click.testing import CliRunner
+from helpers import EXAMPLES, PROJECT, SAMPLE
 
+from converter.cli import cli
 from converter.convert import ConvertOptions, convert_to_folder
 from converter.model import MISSING
+from converter.query import rows_from_json
 
 PREFIXES = """
 PREFIX wp: <http://vocabularies.wikipathways.org/wp#>
@@ -231,3 +234,41 @@ def test_organism_name_never_pairs_with_another_taxon(corpus: tuple[ox.Store, Si
         assert label == said.taxon_names[organism.removeprefix(taxon)]
     single = sum(1 for taxa in said.taxa.values() if len(taxa) == 1)
     assert len(found) == single
+
+
+def test_join_with_wikipathways_rdf(tmp_path: Path) -> None:
+    # examples/ loaded beside a hand-written excerpt in WikiPathways RDF's form: WP382 with
+    # MAPK1, MAPK3, KRAS and ELK1 (ELK1 is in no example figure)
+    runner = CliRunner()
+    out, store = tmp_path / "out", str(tmp_path / "store")
+    assert (
+        runner.invoke(cli, ["convert", str(EXAMPLES), "-o", str(out), "-f", "nq", "-q"]).exit_code
+        == 0
+    )
+    excerpt = PROJECT / "tests" / "data" / "wikipathways-excerpt.ttl"
+    loaded = runner.invoke(cli, ["load", str(out / "pfocr.nq"), str(excerpt), "--store", store])
+    assert loaded.exit_code == 0, loaded.output
+
+    def rows(*args: str) -> list[list[str]]:
+        result = runner.invoke(cli, ["query", "--store", store, *args, "-f", "json"])
+        assert result.exit_code == 0, result.output
+        return rows_from_json(result.stdout.encode())[1]
+
+    g001, g002 = "PMC9000001__ex-mapk-g001", "PMC9000001__ex-mapk-g002"
+    assert rows("wikipathways-overlap", "--bind", "wpid=WP382") == [
+        ["WP382", "MAPK signaling", g001, "3"],  # MAPK1, MAPK3, KRAS
+        ["WP382", "MAPK signaling", g002, "2"],  # MAPK1, MAPK3
+    ]
+    gene = "https://identifiers.org/ncbigene/5594"
+    assert rows("pathways-of-gene", "--bind", f"id=<{gene}>") == [
+        [gene, g001, "EGFR to ERK signaling through the RAS-RAF-MEK cascade", "PFOCR"],
+        [gene, g002, "ERK feedback on SOS1 and RAF", "PFOCR"],
+        [gene, "WP382", "MAPK signaling", "Wikipathways"],
+    ]
+    # what tells them apart: only PFOCR figures are pfocr:Figure
+    figures = rows(
+        "PREFIX pfocr: <https://pfocr.wikipathways.org/vocab#> "
+        "PREFIX wp: <http://vocabularies.wikipathways.org/wp#> "
+        "SELECT (COUNT(?p) AS ?n) WHERE { ?p a wp:Pathway FILTER NOT EXISTS { ?p a pfocr:Figure } }"
+    )
+    assert figures == [["1"]]
