@@ -113,6 +113,10 @@ GENE_COUNTS = tuple(
 )
 
 
+Facts = tuple[tuple[Term, tuple[str, ...]], ...]
+"""N-Triples lines grouped by subject, as :meth:`TripleSet.groups` freezes them."""
+
+
 class TripleSet:
     """N-Triples lines grouped by subject (subjects in the order first seen), each once."""
 
@@ -136,6 +140,18 @@ class TripleSet:
         text = present(value)
         if text is not None:
             self.add(s, p, literal(text, datatype))
+
+    def merge(self, groups: Facts) -> None:
+        """Add the lines of ``groups`` (made by :meth:`groups`), in their order."""
+        for s, lines in groups:
+            group = self._by_subject.get(s)
+            if group is None:
+                group = self._by_subject[s] = {}
+            group.update(dict.fromkeys(lines))
+
+    def groups(self) -> Facts:
+        """The lines by subject, frozen, for :meth:`merge` into another set."""
+        return tuple((s, tuple(group)) for s, group in self._by_subject.items())
 
     def include(self, triple: ox.Triple) -> None:
         """Add a triple made by pyoxigraph (its subject is never a blank node here)."""
@@ -301,6 +317,24 @@ def _data_node(out: TripleSet, node: Term, kind: Term, local_id: str, source: st
     out.add(node, DC_SOURCE, literal(source))
 
 
+@lru_cache(maxsize=1 << 12)
+def _gene_facts(gene_id: str, symbol: str | None, taxid: str | None, organism: str | None) -> Facts:
+    """The shared facts about a gene and its taxon: the same in every record that names the
+    gene, so made once per worker for the genes that recur (a bounded cache)."""
+    facts = TripleSet()
+    gene = iri(v.ncbigene_iri(gene_id))
+    _data_node(facts, gene, WP_GENE_PRODUCT, gene_id, "Entrez Gene")
+    facts.add(gene, WP_ENTREZ, gene)
+    facts.text(gene, RDFS_LABEL, symbol)
+    if taxid is not None:
+        taxon = iri(v.taxon_iri(taxid))
+        facts.add(gene, WP_ORGANISM, taxon)
+        facts.text(taxon, RDFS_LABEL, organism)
+        if taxid == v.HUMAN_TAXON and symbol is not None:
+            facts.add(gene, WP_HGNC, iri(v.hgnc_symbol_iri(symbol)))
+    return facts.groups()
+
+
 def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], set[str]]:
     """Gene triples from the genes sidecar; returns the gene ids and the casefolded
     words and symbols that have an id."""
@@ -316,21 +350,15 @@ def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], 
         gene_ids.add(_require(_DIGITS, gene_id, "ncbigene_id", row, file))
         gene = iri(v.ncbigene_iri(gene_id))
         symbol = present(row.values.get("ncbigene_symbol"))
-        own.add(figure, SCHEMA_MENTIONS, gene)
-        _data_node(shared, gene, WP_GENE_PRODUCT, gene_id, "Entrez Gene")
-        own.add(gene, DCT_PART_OF, figure)
-        shared.add(gene, WP_ENTREZ, gene)
-        shared.text(gene, RDFS_LABEL, symbol)
         taxid = present(row.values.get("organism_id"))
+        organism = present(row.values.get("organism_name"))
+        own.add(figure, SCHEMA_MENTIONS, gene)
+        own.add(gene, DCT_PART_OF, figure)
         if taxid is not None:
             taxon = iri(v.taxon_iri(_require(_DIGITS, taxid, "organism_id", row, file)))
-            shared.add(gene, WP_ORGANISM, taxon)
             own.add(figure, WP_ORGANISM, taxon)
-            organism = present(row.values.get("organism_name"))
-            shared.text(taxon, RDFS_LABEL, organism)
             organism_names[taxon] = organism_names.get(taxon) or organism
-            if taxid == v.HUMAN_TAXON and symbol is not None:
-                shared.add(gene, WP_HGNC, iri(v.hgnc_symbol_iri(symbol)))
+        shared.merge(_gene_facts(gene_id, symbol, taxid, organism))
         mention = _mention(own, figure, "gene", gene_id, row)
         own.add(mention, MENTION_OF, gene)
         for column, prop in GENE_COUNTS:
