@@ -191,11 +191,13 @@ def query_times(store: Path, folder: Path) -> dict[str, float]:
         [str(BIN / "pfocr-rdf"), "query", "--list"], check=True, capture_output=True, text=True
     ).stdout
     first_figure = sorted((folder / "_figures").iterdir())[0].name.removesuffix(".md")
-    bindings = {  # as users run it: for one figure (unbound, it compares every pair)
+    bindings = {  # as users run them: for one figure (unbound, the first compares every pair)
         "figures-sharing-genes": [
             "--bind",
             f"figure=<https://pfocr.wikipathways.org/figures/{first_figure}.html>",
-        ]
+        ],
+        "genes-of-figure": ["--bind", f"figid={first_figure}"],
+        "metabolites-of-figure": ["--bind", f"figid={first_figure}"],
     }
     times = {}
     for name in (line.split()[0] for line in listing.splitlines() if line.strip()):
