@@ -154,7 +154,7 @@ def _serialized(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, 
 def query_endpoint(endpoint: str, query: str, fmt: str) -> bytes:
     """Run ``query`` on a SPARQL 1.1 endpoint (protocol: POST, form-encoded)."""
     media = {**RESULT_FORMATS, **GRAPH_FORMATS}[fmt][0]
-    with http_session() as session:
+    with http_session(retry_reads=False) as session:
         try:
             response = send(
                 session, "POST", endpoint, data={"query": query}, headers={"Accept": media}

@@ -18,6 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 RETRIES = 5
@@ -152,12 +153,14 @@ def _load_transactions(
     return stats
 
 
-def http_session() -> requests.Session:
-    """A session that retries connection errors and 5xx answers with exponential backoff."""
+def http_session(*, retry_reads: bool = True) -> requests.Session:
+    """A session that retries connection errors and 5xx answers with exponential backoff;
+    without ``retry_reads``, a request the endpoint accepted but did not answer in time is
+    not sent again (a query that timed out would only time out again)."""
     retry = Retry(
         total=RETRIES,
         connect=RETRIES,
-        read=RETRIES,
+        read=RETRIES if retry_reads else 0,
         status=RETRIES,
         backoff_factor=BACKOFF_SECONDS,
         status_forcelist=(502, 503, 504),
@@ -175,11 +178,22 @@ def send(session: requests.Session, method: str, url: str, **kwargs: object) -> 
     try:
         response = session.request(method, url, timeout=TIMEOUT_SECONDS, **kwargs)  # type: ignore[arg-type]
     except requests.RequestException as err:
+        if _timed_out(err):
+            raise StoreError(
+                f"{method} {url}: the endpoint gave no answer within {TIMEOUT_SECONDS} s"
+            ) from None
         raise StoreError(f"{method} {url}: cannot reach the endpoint: {err}") from None
     if response.status_code >= 400:
         body = response.text.strip().replace("\n", " ")[:500]
         raise StoreError(f"{method} {url}: HTTP {response.status_code} {response.reason}: {body}")
     return response
+
+
+def _timed_out(err: requests.RequestException) -> bool:
+    """Whether the endpoint took the request but sent no answer in time (once retries are
+    involved, urllib3 reports that as a connection error whose reason is a read timeout)."""
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    return isinstance(err, requests.Timeout) or isinstance(reason, ReadTimeoutError)
 
 
 def _graph_groups(

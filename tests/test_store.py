@@ -299,6 +299,19 @@ def test_unreachable_endpoint_is_clear(converted: Path, monkeypatch: pytest.Monk
     assert code == 1 and "cannot reach the endpoint" in out
 
 
+def test_an_endpoint_that_never_answers_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("converter.store.TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr("converter.store.BACKOFF_SECONDS", 0.01)
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/query"
+        code, out = invoke("query", "--endpoint", url, "top-genes")
+    assert code == 1 and "gave no answer within 0.5 s" in out and "Traceback" not in out
+
+
 def test_serve_answers_queries(store: Path, tmp_path: Path) -> None:
     copy = tmp_path / "db"
     shutil.copytree(store, copy)
