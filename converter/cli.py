@@ -36,17 +36,18 @@ from .report import shacl_digest
 from .store import StoreError, load_into_endpoint, load_into_store
 from .validate import DEFAULT_ENGINE, ENGINES, resolve_engine_name
 from .vocab import compact
-from .write import DEFAULT_FORMATS, FORMATS
+from .write import DEFAULT_FORMATS, output_formats
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 
 def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[str]:
     names = [n.strip().lower() for n in value.split(",") if n.strip()]
-    unknown = [n for n in names if n not in FORMATS]
+    unknown = [n for n in names if n not in output_formats()]
     if unknown or not names:
         raise click.BadParameter(
-            f"unknown format {', '.join(unknown) or value!r}; choose from {','.join(FORMATS)}"
+            f"unknown format {', '.join(unknown) or value!r}; choose from "
+            f"{','.join(output_formats())}"
         )
     return list(dict.fromkeys(names))
 
@@ -140,7 +141,8 @@ def cli() -> None:
     default=",".join(DEFAULT_FORMATS),
     show_default=True,
     callback=_formats,
-    help=f"Comma-separated output formats: {','.join(FORMATS)}.",
+    help="Comma-separated output formats: ttl, nt, nq, trig, jsonld; each also gzip-compressed "
+    "with .gz (nt.gz).",
 )
 @click.option(
     "--validate/--no-validate",

@@ -25,9 +25,11 @@ from .report import FindingLog, Summary
 from .store import LoadStats, load_into_store, rdf_format
 from .validate import DEFAULT_ENGINE, ntriples_bytes, validate_records
 from .vocab import figid_of, figid_of_single_figure
-from .write import OutputWriter
+from .write import GZIP, OutputWriter, open_rdf
 
-RDF_SUFFIXES = (".ttl", ".nt", ".nq", ".trig", ".jsonld")
+RDF_SUFFIXES = tuple(
+    f".{ext}{gz}" for ext in ("ttl", "nt", "nq", "trig", "jsonld") for gz in ("", GZIP)
+)
 
 
 @dataclass
@@ -134,8 +136,9 @@ def validate_to_folder(
 def _validate_rdf_file(path: Path, batch_size: int, engine: str) -> list[Outcome]:
     """One outcome per named graph of ``path`` (and one for its default graph)."""
     try:
-        quads = list(ox.parse(path=path, format=rdf_format(path)))
-    except (SyntaxError, ValueError, OSError) as err:
+        with open_rdf(path) as stream:
+            quads = list(ox.parse(stream, format=rdf_format(path)))
+    except (SyntaxError, ValueError, OSError, EOFError) as err:
         return [Rejected(str(path), None, Stage.READ, f"cannot read RDF: {err}")]
     graphs: dict[str, list[ox.Triple]] = {}
     for quad in quads:

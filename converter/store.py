@@ -21,6 +21,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from .write import GZIP, open_rdf
+
 RETRIES = 5
 BACKOFF_SECONDS = 0.5
 TIMEOUT_SECONDS = 300
@@ -49,10 +51,13 @@ class LoadStats:
 
 
 def rdf_format(path: Path) -> ox.RdfFormat:
-    """The RDF format of a file, from its extension."""
-    fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".").lower())
+    """The RDF format of a file, from its extension (before ``.gz`` if compressed)."""
+    name = path.name.lower().removesuffix(GZIP)
+    fmt = ox.RdfFormat.from_extension(name.rsplit(".", 1)[-1]) if "." in name else None
     if fmt is None:
-        raise StoreError(f"{path}: unknown RDF file extension (use .nq, .trig, .nt, .ttl)")
+        raise StoreError(
+            f"{path}: unknown RDF file extension (use .nq, .trig, .nt, .ttl, each also .gz)"
+        )
     return fmt
 
 
@@ -103,7 +108,8 @@ def load_into_store(
 def _parse(path: Path, fmt: ox.RdfFormat | None) -> Iterator[ox.Quad]:
     file_format = fmt or rdf_format(path)
     try:
-        yield from ox.parse(path=path, format=file_format)
+        with open_rdf(path) as stream:
+            yield from ox.parse(stream, format=file_format)
     except SyntaxError as err:
         raise StoreError(f"{path}: not valid {file_format.name}: {err}") from None
 
@@ -113,7 +119,8 @@ def _bulk_load(store: ox.Store, files: Sequence[Path], fmt: ox.RdfFormat | None)
     for path in files:
         file_format = fmt or rdf_format(path)
         try:
-            store.bulk_load(path=path, format=file_format)
+            with open_rdf(path) as stream:
+                store.bulk_load(stream, format=file_format)
         except SyntaxError as err:
             raise StoreError(f"{path}: not valid {file_format.name}: {err}") from None
         except OSError as err:

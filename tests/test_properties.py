@@ -125,12 +125,11 @@ def test_any_text_is_converted_or_rejected_and_parses(
     # the worker's own-graph serializations say what its N-Triples say, in pyoxigraph's bytes
     own = [q.triple for q in ox.parse(rdf.own, format=ox.RdfFormat.N_TRIPLES)]
     graph = ox.NamedNode(rdf.figure)
-    assert rdf.own_quads == ox.serialize(
+    assert rdf.parts["nq"] == ox.serialize(
         [ox.Quad(t.subject, t.predicate, t.object, graph) for t in own], format=ox.RdfFormat.N_QUADS
     )
     assert rdf.own == ox.serialize(own, format=ox.RdfFormat.N_TRIPLES)
-    assert rdf.own_turtle is not None
-    fragment = turtle_header() + rdf.own_turtle
+    fragment = turtle_header() + rdf.parts["ttl"]
     assert [q.triple for q in ox.parse(fragment, format=ox.RdfFormat.TURTLE)] == own
     ntriples = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     turtle = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={"s": "http://schema.org/"})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pyoxigraph as ox
+from click.testing import CliRunner
 from helpers import EXAMPLES
 
+from converter.cli import cli
 from converter.convert import ConvertOptions, convert_to_folder
 from converter.vocab import PREFIXES
 from converter.write import DigestSet
@@ -46,3 +49,51 @@ def test_each_triple_is_written_once(tmp_path: Path) -> None:
         prefixes=PREFIXES,
     )
     assert (tmp_path / "pfocr.ttl").read_bytes() == whole  # fragments join into one document
+
+
+ALL_FORMATS = ["ttl", "nt", "nq", "trig", "jsonld"]
+
+
+def test_gzip_outputs_are_the_plain_bytes_compressed_the_same_every_run(tmp_path: Path) -> None:
+    both = [*ALL_FORMATS, *(f"{name}.gz" for name in ALL_FORMATS)]
+    one, two = tmp_path / "one", tmp_path / "two"
+    convert_to_folder([str(EXAMPLES)], one, ConvertOptions(formats=both, jobs=1))
+    convert_to_folder([str(EXAMPLES)], two, ConvertOptions(formats=both, jobs=2, batch_size=1))
+    for name in ALL_FORMATS:
+        packed = (one / f"pfocr.{name}.gz").read_bytes()
+        assert gzip.decompress(packed) == (one / f"pfocr.{name}").read_bytes(), name
+        assert packed == (two / f"pfocr.{name}.gz").read_bytes(), name  # same bytes every run
+        # each gzip member's header: no time stamp (bytes 4-7), no file name (flag 0x08)
+        assert packed[:3] == b"\x1f\x8b\x08" and packed[3] & 0x08 == 0
+        assert packed[4:8] == b"\x00\x00\x00\x00", name
+
+
+def test_only_compressed_outputs_leave_no_plain_copy(tmp_path: Path) -> None:
+    out, store = tmp_path / "out", tmp_path / "store"
+    options = ConvertOptions(formats=["nt.gz", "trig.gz"], store=store)
+    summary, _ = convert_to_folder([str(EXAMPLES)], out, options)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "pfocr.nt.gz",
+        "pfocr.trig.gz",
+        "rejects.jsonl",
+        "validation.ttl",
+    ]
+    assert len(ox.Store(str(store))) == summary.triples == 519
+    trig = gzip.decompress((out / "pfocr.trig.gz").read_bytes())
+    assert len(list(ox.parse(trig, format=ox.RdfFormat.TRIG))) == 519
+
+
+def test_load_and_validate_read_gzip_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    convert_to_folder([str(EXAMPLES)], out, ConvertOptions(formats=["nq", "nq.gz", "ttl.gz"]))
+    runner = CliRunner()
+    for name in ("pfocr.nq", "pfocr.nq.gz"):
+        store = tmp_path / f"store-{name}"
+        result = runner.invoke(cli, ["load", str(out / name), "--store", str(store)])
+        assert result.exit_code == 0 and "519 quads in 4 named graphs" in result.output, name
+    plain = ox.Store(str(tmp_path / "store-pfocr.nq"))
+    packed = ox.Store(str(tmp_path / "store-pfocr.nq.gz"))
+    assert set(plain) == set(packed)
+    for name in ("pfocr.nq", "pfocr.nq.gz", "pfocr.ttl.gz"):
+        result = runner.invoke(cli, ["validate", str(out / name), "-o", str(tmp_path / name)])
+        assert result.exit_code == 0 and "0 rejected" in result.output, (name, result.output)
