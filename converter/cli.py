@@ -33,7 +33,7 @@ from .query import (
     with_bindings,
 )
 from .report import shacl_digest
-from .store import StoreError, load_into_endpoint, load_into_store
+from .store import StoreError, load_file, load_into_endpoint, load_into_store
 from .validate import DEFAULT_ENGINE, ENGINES, resolve_engine_name
 from .vocab import compact
 from .write import DEFAULT_FORMATS, output_formats
@@ -275,10 +275,10 @@ def load(files: tuple[Path, ...], store_dir: Path | None, endpoint: str | None) 
         raise click.UsageError("give exactly one of --store DIR or --endpoint URL")
     try:
         if store_dir is not None:
-            stats = load_into_store(store_dir, list(files))
+            stats = load_into_store(store_dir, [load_file(f) for f in files])
         else:
             assert endpoint is not None
-            stats = load_into_endpoint(endpoint, list(files))
+            stats = load_into_endpoint(endpoint, [load_file(f) for f in files])
     except StoreError as err:
         raise click.ClickException(str(err)) from None
     click.echo(stats.line())

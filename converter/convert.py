@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .describe import DATASET, RunFacts, Statistics, created_date, describe, write_description
 from .model import Stage, Stats
 from .pipeline import (
     DEFAULT_BATCH_SIZE,
@@ -22,7 +23,7 @@ from .pipeline import (
 )
 from .read import count_records, discover, orphan_sidecars
 from .report import FindingLog, Summary
-from .store import LoadStats, load_into_store, rdf_format
+from .store import LoadFile, LoadStats, load_into_store, rdf_format
 from .validate import DEFAULT_ENGINE, ntriples_bytes, validate_records
 from .vocab import figid_of, figid_of_single_figure
 from .write import GZIP, OutputWriter, open_rdf
@@ -42,6 +43,8 @@ class ConvertOptions:
     batch_size: int = DEFAULT_BATCH_SIZE
     store: Path | None = None
     """Load the converted records into this embedded store too."""
+    created: str | None = None
+    """The creation date ``dataset.ttl`` states (else ``SOURCE_DATE_EPOCH``, else none)."""
 
 
 def convert_to_folder(
@@ -67,6 +70,7 @@ def convert_to_folder(
     )
     with closing(output) as writer:
         summary = Summary(findings=FindingLog(writer.findings))
+        statistics = Statistics()
         batch_options = BatchOptions(options.validate, options.engine, writer.streamed_formats)
         for outcome in convert_all(
             discover(inputs, stdin=stdin),
@@ -75,16 +79,25 @@ def convert_to_folder(
             batch_size=options.batch_size,
             on_batch=progress,
         ):
-            _account(summary, writer, outcome)
+            _account(summary, writer, outcome, statistics)
         summary.triples = writer.triples
         summary.findings.close_report()
-        written = writer.finish(before_commit=_store_loader(options.store))
+
+        def description(files: dict[str, Path], target: Path) -> None:
+            run = RunFacts(inputs, summary.read, summary.converted, summary.rejected)
+            created = created_date(options.created)
+            write_description(target, describe(statistics, files, run, created))
+
+        written = writer.finish(before_commit=_store_loader(options.store), describe=description)
     summary.orphans = orphan_sidecars(inputs)
     return summary, written
 
 
-def _account(summary: Summary, writer: OutputWriter, outcome: Outcome) -> None:
-    """Count one outcome in the summary and write it where it belongs."""
+def _account(
+    summary: Summary, writer: OutputWriter, outcome: Outcome, statistics: Statistics | None = None
+) -> None:
+    """Count one outcome in the summary (and the triples written in ``statistics``) and
+    write it where it belongs."""
     summary.read += 1
     converted = isinstance(outcome, Converted)
     for finding in outcome.findings:
@@ -94,7 +107,10 @@ def _account(summary: Summary, writer: OutputWriter, outcome: Outcome) -> None:
         summary.genes_with_id += outcome.stats.genes_with_id
         summary.symbols_without_id += outcome.stats.symbols_without_id
         if outcome.rdf is not None:
-            writer.add_record(outcome.rdf)
+            shared = writer.add_record(outcome.rdf)
+            if statistics is not None:
+                statistics.count(outcome.rdf.own, outcome.rdf.figure)
+                statistics.count(shared)
     else:
         summary.rejected += 1
         summary.rejected_by_stage[outcome.stage.value] += 1
@@ -188,12 +204,16 @@ def _reachable(triples: list[ox.Triple], by_subject: dict[str, list[ox.Triple]])
     return found
 
 
-def _store_loader(store_dir: Path | None) -> Callable[[Path], LoadStats] | None:
-    """A function that loads the run's N-Quads into the store, if one was asked for."""
+def _store_loader(store_dir: Path | None) -> Callable[[Path, Path | None], LoadStats] | None:
+    """A function that loads the run's N-Quads (and its description, in the description's
+    own graph) into the store, if one was asked for."""
     if store_dir is None:
         return None
 
-    def load(nquads: Path) -> LoadStats:
-        return load_into_store(store_dir, [nquads], ox.RdfFormat.N_QUADS)
+    def load(nquads: Path, description: Path | None) -> LoadStats:
+        files = [LoadFile(nquads, ox.RdfFormat.N_QUADS)]
+        if description is not None:
+            files.append(LoadFile(description, ox.RdfFormat.TURTLE, ox.NamedNode(DATASET)))
+        return load_into_store(store_dir, files)
 
     return load

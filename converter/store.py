@@ -21,7 +21,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from .write import GZIP, open_rdf
+from .describe import DATASET
+from .write import DESCRIPTION_FILE, GZIP, open_rdf
 
 RETRIES = 5
 BACKOFF_SECONDS = 0.5
@@ -76,25 +77,41 @@ TRANSACTION_QUADS = 200_000
 """About how many quads one transaction writes into an existing store (whole records only)."""
 
 
-def load_into_store(
-    store_dir: Path, files: Sequence[Path], fmt: ox.RdfFormat | None = None
-) -> LoadStats:
+@dataclass(frozen=True)
+class LoadFile:
+    """A file to load: its RDF format, and the named graph its triples go to (None: the
+    graphs the file names, else the default graph)."""
+
+    path: Path
+    format: ox.RdfFormat
+    graph: ox.NamedNode | None = None
+
+
+def load_file(path: Path) -> LoadFile:
+    """How to load ``path``: the format from its extension; a dataset description
+    (``dataset.ttl``) goes to a named graph of its own, which a reload replaces."""
+    if path.name.removesuffix(GZIP) == DESCRIPTION_FILE:
+        return LoadFile(path, ox.RdfFormat.TURTLE, ox.NamedNode(DATASET))
+    return LoadFile(path, rdf_format(path))
+
+
+def load_into_store(store_dir: Path, files: Sequence[LoadFile]) -> LoadStats:
     """Load ``files`` into the store at ``store_dir``; their named graphs replace stored ones.
 
-    The format comes from each file's extension unless ``fmt`` is given. A store that does
-    not exist yet is bulk-loaded in a staging folder renamed into place when complete; an
-    existing store is written in transactions of whole named graphs. Either way, an
-    interrupted load never leaves half a record (a figure's graph) in the store.
+    A store that does not exist yet is bulk-loaded in a staging folder renamed into place
+    when complete; an existing store is written in transactions of whole named graphs.
+    Either way, an interrupted load never leaves half a record (a figure's graph) in the
+    store.
     """
     start = time.perf_counter()
     if store_dir.exists():
         store = open_store(store_dir, create=False)
-        stats = _load_transactions(store, files, fmt)
+        stats = _load_transactions(store, files)
     else:
         staging = store_dir.with_name(f".{store_dir.name}.loading-{os.getpid()}")
         try:
             store = open_store(staging, create=True)
-            stats = _bulk_load(store, files, fmt)
+            stats = _bulk_load(store, files)
             del store  # closes the database before it moves
             os.replace(staging, store_dir)
         finally:
@@ -105,35 +122,35 @@ def load_into_store(
     return stats
 
 
-def _parse(path: Path, fmt: ox.RdfFormat | None) -> Iterator[ox.Quad]:
-    file_format = fmt or rdf_format(path)
+def _parse(file: LoadFile) -> Iterator[ox.Quad]:
     try:
-        with open_rdf(path) as stream:
-            yield from ox.parse(stream, format=file_format)
+        with open_rdf(file.path) as stream:
+            quads = ox.parse(stream, format=file.format)
+            if file.graph is None:
+                yield from quads
+            else:
+                yield from (ox.Quad(q.subject, q.predicate, q.object, file.graph) for q in quads)
     except SyntaxError as err:
-        raise StoreError(f"{path}: not valid {file_format.name}: {err}") from None
+        raise StoreError(f"{file.path}: not valid {file.format.name}: {err}") from None
 
 
-def _bulk_load(store: ox.Store, files: Sequence[Path], fmt: ox.RdfFormat | None) -> LoadStats:
+def _bulk_load(store: ox.Store, files: Sequence[LoadFile]) -> LoadStats:
     stats = LoadStats()
-    for path in files:
-        file_format = fmt or rdf_format(path)
+    for file in files:
         try:
-            with open_rdf(path) as stream:
-                store.bulk_load(stream, format=file_format)
+            with open_rdf(file.path) as stream:
+                store.bulk_load(stream, format=file.format, to_graph=file.graph)
         except SyntaxError as err:
-            raise StoreError(f"{path}: not valid {file_format.name}: {err}") from None
+            raise StoreError(f"{file.path}: not valid {file.format.name}: {err}") from None
         except OSError as err:
-            raise StoreError(f"{path}: cannot load: {err}") from None
+            raise StoreError(f"{file.path}: cannot load: {err}") from None
         stats.files += 1
     store.flush()
     stats.quads = len(store)
     return stats
 
 
-def _load_transactions(
-    store: ox.Store, files: Sequence[Path], fmt: ox.RdfFormat | None
-) -> LoadStats:
+def _load_transactions(store: ox.Store, files: Sequence[LoadFile]) -> LoadStats:
     stats = LoadStats()
     replaced: set[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = set()
     batch: list[ox.Quad] = []
@@ -144,8 +161,8 @@ def _load_transactions(
         batch.clear()
 
     try:
-        for path in files:
-            for graph, quads in _graph_groups(_parse(path, fmt)):
+        for file in files:
+            for graph, quads in _graph_groups(_parse(file)):
                 if isinstance(graph, ox.NamedNode) and graph not in replaced:
                     replaced.add(graph)
                     store.remove_graph(graph)
@@ -219,7 +236,7 @@ def _graph_groups(
         yield current, run
 
 
-def load_into_endpoint(endpoint: str, files: Sequence[Path]) -> LoadStats:
+def load_into_endpoint(endpoint: str, files: Sequence[LoadFile]) -> LoadStats:
     """Write ``files`` to a Graph Store Protocol endpoint: one PUT per named graph (the first
     run of a graph replaces it, a later run adds to it), default-graph triples POSTed in
     batches."""
@@ -235,8 +252,8 @@ def load_into_endpoint(endpoint: str, files: Sequence[Path]) -> LoadStats:
             send(session, method, endpoint, params=params, data=body, headers=headers)
             stats.quads += len(triples)
 
-        for path in files:
-            for graph, quads in _graph_groups(_parse(path, None)):
+        for file in files:
+            for graph, quads in _graph_groups(_parse(file)):
                 triples = [q.triple for q in quads]
                 if isinstance(graph, ox.NamedNode):
                     method = "POST" if graph.value in written else "PUT"

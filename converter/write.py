@@ -78,6 +78,7 @@ def open_rdf(path: Path) -> IO[bytes]:
 BASENAME = "pfocr"
 REJECTS_FILE = "rejects.jsonl"
 VALIDATION_FILE = "validation.ttl"
+DESCRIPTION_FILE = "dataset.ttl"
 FINDINGS_STAGING = "validation.nt"
 """The SHACL results as they arrive; turned into VALIDATION_FILE at the end, never kept."""
 
@@ -300,9 +301,9 @@ class OutputWriter:
         """The formats written record by record: what :func:`serialize_record` must make."""
         return tuple(self._streams)
 
-    def add_record(self, rdf: RecordRdf) -> None:
+    def add_record(self, rdf: RecordRdf) -> bytes:
         """Append a record to every streamed format; shared facts already written are
-        left out."""
+        left out. Returns the shared facts written (N-Triples)."""
         shared = self._new_shared_lines(rdf.shared)
         self.triples += rdf.own_triples
         turtle = turtle_fragment(shared) if shared and self._writes_turtle else b""
@@ -314,6 +315,7 @@ class OutputWriter:
                 self._turtle_started.add(name)
             stream.write(own)
             self._write(name, new)
+        return shared
 
     @property
     def _writes_turtle(self) -> bool:
@@ -332,12 +334,18 @@ class OutputWriter:
     def add_reject(self, row: dict[str, Any]) -> None:
         self._rejects.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
 
-    def finish(self, before_commit: Callable[[Path], object] | None = None) -> list[Path]:
+    def finish(
+        self,
+        before_commit: Callable[[Path, Path | None], object] | None = None,
+        describe: Callable[[dict[str, Path], Path], None] | None = None,
+    ) -> list[Path]:
         """Serialize the remaining formats, then put all outputs in place; return their
         paths.
 
-        ``before_commit`` gets the complete N-Quads (e.g. to load a store) before any
-        output replaces the previous one; if it fails, no output is changed.
+        ``describe`` writes the description of the RDF outputs (file name -> complete file)
+        to the path it is given. ``before_commit`` gets the complete N-Quads and that
+        description (e.g. to load a store) before any output replaces the previous one; if
+        it fails, no output is changed.
         """
         self._close_streams()
         nquads = self.files.pending(f"{BASENAME}.{self._nquads}") if self._nquads else None
@@ -357,9 +365,16 @@ class OutputWriter:
                 VALIDATION_FILE,
             )
             self.files.drop(FINDINGS_STAGING)
+        description = None
+        if describe is not None:
+            outputs = {
+                f"{BASENAME}.{n}": self.files.pending(f"{BASENAME}.{n}") for n in self.formats
+            }
+            description = self.files.temp_for(DESCRIPTION_FILE)
+            describe({name: path for name, path in outputs.items() if path}, description)
         if before_commit is not None:
             assert nquads is not None, "a store load needs keep_nquads=True"
-            before_commit(nquads)
+            before_commit(nquads, description)
         if self._nquads is not None and self._nquads not in self.formats:
             self.files.drop(f"{BASENAME}.{self._nquads}")
         return self.files.commit()

@@ -25,6 +25,7 @@ def test_examples_convert_with_exit_0(tmp_path: Path) -> None:
     code, out, _ = run("convert", str(EXAMPLES), "-o", str(tmp_path), "-j", "1")
     assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dataset.ttl",
         "pfocr.nt",
         "pfocr.ttl",
         "rejects.jsonl",

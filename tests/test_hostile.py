@@ -190,6 +190,7 @@ def test_orphan_sidecar_is_listed_not_rejected(run: dict[str, Any]) -> None:
 
 def test_no_temporary_files_left(run: dict[str, Any]) -> None:
     assert sorted(os.listdir(run["out"])) == [
+        "dataset.ttl",
         "pfocr.nt",
         "pfocr.ttl",
         "rejects.jsonl",

@@ -11,6 +11,7 @@ from helpers import EXAMPLES
 
 from converter.cli import cli
 from converter.convert import ConvertOptions, convert_to_folder
+from converter.describe import DATASET
 from converter.vocab import PREFIXES
 from converter.write import DigestSet
 
@@ -73,12 +74,19 @@ def test_only_compressed_outputs_leave_no_plain_copy(tmp_path: Path) -> None:
     options = ConvertOptions(formats=["nt.gz", "trig.gz"], store=store)
     summary, _ = convert_to_folder([str(EXAMPLES)], out, options)
     assert sorted(p.name for p in out.iterdir()) == [
+        "dataset.ttl",
         "pfocr.nt.gz",
         "pfocr.trig.gz",
         "rejects.jsonl",
         "validation.ttl",
     ]
-    assert len(ox.Store(str(store))) == summary.triples == 519
+    figure_graphs_and_default = ox.Store(str(store)).query(
+        "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } "
+        f"FILTER (?g != <{DATASET}>) }} }}"
+    )
+    assert isinstance(figure_graphs_and_default, ox.QuerySolutions)
+    assert [int(row[0].value) for row in figure_graphs_and_default] == [summary.triples]
+    assert summary.triples == 519
     trig = gzip.decompress((out / "pfocr.trig.gz").read_bytes())
     assert len(list(ox.parse(trig, format=ox.RdfFormat.TRIG))) == 519
 
