@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
 
@@ -50,6 +51,19 @@ def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[s
             f"{','.join(output_formats())}"
         )
     return list(dict.fromkeys(names))
+
+
+def _timestamp(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """An ISO 8601 date or date-time, as an xsd:dateTime in UTC."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date such as 2026-11-26") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _check_inputs(inputs: tuple[str, ...]) -> None:
@@ -159,6 +173,12 @@ def cli() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Also load the converted records into this embedded store (created if absent).",
 )
+@click.option(
+    "--created",
+    callback=_timestamp,
+    help="The creation date dataset.ttl states (ISO 8601, e.g. 2026-11-26 or "
+    "2026-11-26T12:00:00Z); by default SOURCE_DATE_EPOCH's, else none.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no SHACL digest.")
 def convert(
     inputs: tuple[str, ...],
@@ -169,6 +189,7 @@ def convert(
     jobs: int,
     batch_size: int,
     store_dir: Path | None,
+    created: str | None,
     quiet: bool,
 ) -> None:
     """Convert PFOCR records to RDF.
@@ -191,6 +212,7 @@ def convert(
         jobs=jobs,
         batch_size=batch_size,
         store=store_dir,
+        created=created,
     )
     try:
         with _sigterm_interrupts():

@@ -29,6 +29,7 @@ def used_terms(tmp_path: Path) -> set[str]:
     files = [
         tmp_path / "pfocr.nq",
         tmp_path / "validation.ttl",
+        tmp_path / "dataset.ttl",
         PROJECT / "shapes" / "pfocr-shapes.ttl",
     ]
     terms = set()
