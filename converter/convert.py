@@ -109,8 +109,8 @@ def _account(
         if outcome.rdf is not None:
             shared = writer.add_record(outcome.rdf)
             if statistics is not None:
-                statistics.count(outcome.rdf.own, outcome.rdf.figure)
-                statistics.count(shared)
+                rdf = outcome.rdf
+                statistics.add_record(rdf.figure, rdf.own, outcome.tally, shared)
     else:
         summary.rejected += 1
         summary.rejected_by_stage[outcome.stage.value] += 1

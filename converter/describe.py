@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,49 +47,101 @@ LINK_TARGETS: dict[str, tuple[str, ...]] = {
     "WikiPathways": ("https://identifiers.org/wikipathways/",),
 }
 """The datasets PFOCR links to, by the URI spaces of their IRIs."""
-_LINK_SPACES = {
-    f"<{space}".encode(): name for name, spaces in LINK_TARGETS.items() for space in spaces
-}
+_LINK_SPACES = {f"<{space}": name for name, spaces in LINK_TARGETS.items() for space in spaces}
 _LINK_PREFIXES = tuple(_LINK_SPACES)
-_RDF_TYPE = f"<{v.RDF}type>".encode()
+_RDF_TYPE = f"<{v.RDF}type>"
+
+
+@dataclass
+class Counts:
+    """VoID counts of a set of triples: properties, typed subjects per class, links per
+    target; terms in N-Triples syntax (``<iri>``)."""
+
+    properties: Counter[str] = field(default_factory=Counter)
+    classes: Counter[str] = field(default_factory=Counter)
+    links: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def triples(self) -> int:
+        return sum(self.properties.values())
+
+    def counter(self) -> Callable[[str, str, str], None]:
+        """A function that counts one triple (each triple once: the caller tells it only
+        of new ones); it runs for every triple of a record, so it binds what it needs."""
+        properties, classes, links = self.properties, self.classes, self.links
+        rdf_type, prefixes, spaces = _RDF_TYPE, _LINK_PREFIXES, _LINK_SPACES
+
+        def count(_subject: str, predicate: str, obj: str) -> None:
+            properties[predicate] = properties.get(predicate, 0) + 1
+            if predicate == rdf_type:
+                classes[obj] = classes.get(obj, 0) + 1
+            elif obj.startswith(prefixes):
+                target = next(name for p, name in spaces.items() if obj.startswith(p))
+                links[target] = links.get(target, 0) + 1
+
+        return count
+
+    def update(self, other: Counts) -> None:
+        self.properties.update(other.properties)
+        self.classes.update(other.classes)
+        self.links.update(other.links)
+
+
+@dataclass
+class Tally:
+    """The counts of one record's own graph, made by the worker as the triples are added,
+    and its subjects: how many are under the figure IRI (the record's alone), and any
+    other that the record's shared facts do not name (none, as the converter builds them)."""
+
+    counts: Counts = field(default_factory=Counts)
+    figure_subjects: int = 0
+    other_subjects: tuple[str, ...] = ()
+
+    def close(self, figure: str, own: Iterable[str], shared: Collection[str]) -> None:
+        """Count the subjects of the own graph (``own``), given the shared facts' subjects."""
+        scope = f"<{figure}"
+        others = []
+        for subject in own:
+            if subject.startswith(scope):
+                self.figure_subjects += 1
+            elif subject not in shared:
+                others.append(subject)
+        self.other_subjects = tuple(others)
 
 
 class Statistics:
-    """VoID counts of the triples written, each counted once as it is written."""
+    """VoID counts of the triples written, each counted once: the records' own graphs from
+    their tallies, the shared facts (each written once) counted here."""
 
     def __init__(self) -> None:
-        self.triples = 0
-        self.properties: Counter[bytes] = Counter()
-        self.classes: Counter[bytes] = Counter()
-        """Class -> typed subjects (each ``s rdf:type C`` is written once)."""
-        self.links: Counter[str] = Counter()
+        self.counts = Counts()
         self.example: str | None = None
         self._figure_subjects = 0
         self._other_subjects = DigestSet()
         self._content = xxhash.xxh3_128()
 
-    def count(self, ntriples: bytes, figure: str | None = None) -> None:
-        """Count N-Triples lines as written (grouped by subject); ``figure``: the record
-        whose own graph they are (its subjects under the figure IRI are its own)."""
-        self._content.update(ntriples)
-        scope = f"<{figure}".encode() if figure else None
-        if figure and self.example is None:
+    def add_record(self, figure: str, own: bytes, tally: Tally, shared: bytes) -> None:
+        """A record as written: its own graph (N-Triples, and its tally) and its new shared
+        facts (N-Triples lines grouped by subject)."""
+        if self.example is None:
             self.example = figure
-        last = b""
-        for line in ntriples.splitlines():
+        self._content.update(own)
+        self._content.update(shared)
+        self.counts.update(tally.counts)
+        self._figure_subjects += tally.figure_subjects
+        for other in tally.other_subjects:
+            self._other_subjects.add(other.encode())
+        count, last = self.counts.counter(), b""
+        for line in shared.splitlines():
             subject, predicate, rest = line.split(b" ", 2)
-            self.triples += 1
-            self.properties[predicate] += 1
             if subject != last:  # a subject's lines are consecutive
                 last = subject
-                if scope is not None and subject.startswith(scope):
-                    self._figure_subjects += 1  # figure IRIs are unique in a run
-                else:
-                    self._other_subjects.add(subject)
-            if predicate == _RDF_TYPE:
-                self.classes[rest[:-2]] += 1
-            elif rest.startswith(_LINK_PREFIXES):
-                self.links[next(n for p, n in _LINK_SPACES.items() if rest.startswith(p))] += 1
+                self._other_subjects.add(subject)
+            count("", predicate.decode(), rest[:-2].decode())
+
+    @property
+    def triples(self) -> int:
+        return self.counts.triples
 
     @property
     def distinct_subjects(self) -> int:
@@ -206,25 +258,25 @@ class _Description:
         yield from self.statistics(node)
 
     def statistics(self, node: ox.NamedNode) -> Iterator[ox.Triple]:
-        stats = self.stats
-        yield _t(node, "void:triples", _integer(stats.triples))
+        stats, counts = self.stats, self.stats.counts
+        yield _t(node, "void:triples", _integer(counts.triples))
         yield _t(node, "void:distinctSubjects", _integer(stats.distinct_subjects))
-        yield _t(node, "void:properties", _integer(len(stats.properties)))
-        yield _t(node, "void:classes", _integer(len(stats.classes)))
+        yield _t(node, "void:properties", _integer(len(counts.properties)))
+        yield _t(node, "void:classes", _integer(len(counts.classes)))
         if stats.example:
             yield _t(node, "void:exampleResource", ox.NamedNode(stats.example))
-        for cls, count in sorted(stats.classes.items()):
+        for cls, count in sorted(counts.classes.items()):
             part = self.blank()
             yield _t(node, "void:classPartition", part)
-            yield _t(part, "void:class", ox.NamedNode(cls.decode()[1:-1]))
+            yield _t(part, "void:class", ox.NamedNode(cls[1:-1]))
             yield _t(part, "void:entities", _integer(count))
-        for prop, count in sorted(stats.properties.items()):
+        for prop, count in sorted(counts.properties.items()):
             part = self.blank()
             yield _t(node, "void:propertyPartition", part)
-            yield _t(part, "void:property", ox.NamedNode(prop.decode()[1:-1]))
+            yield _t(part, "void:property", ox.NamedNode(prop[1:-1]))
             yield _t(part, "void:triples", _integer(count))
         for target, spaces in LINK_TARGETS.items():
-            if not stats.links[target]:
+            if not counts.links[target]:
                 continue
             linkset, other = self.blank(), self.blank()
             yield _t(node, "void:subset", linkset)
@@ -232,7 +284,7 @@ class _Description:
             yield _t(linkset, "dct:title", ox.Literal(f"Links to {target}"))
             yield _t(linkset, "void:subjectsTarget", node)
             yield _t(linkset, "void:objectsTarget", other)
-            yield _t(linkset, "void:triples", _integer(stats.links[target]))
+            yield _t(linkset, "void:triples", _integer(counts.links[target]))
             yield _t(other, "rdf:type", _n("void:Dataset"))
             yield _t(other, "dct:title", ox.Literal(target))
             for space in spaces:

@@ -16,6 +16,7 @@ type of its argument is tried member by member), ten times the cost of the line:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, KeysView
 from functools import cache, lru_cache
 from typing import Any
 
@@ -117,17 +118,25 @@ Facts = tuple[tuple[Term, tuple[str, ...]], ...]
 """N-Triples lines grouped by subject, as :meth:`TripleSet.groups` freezes them."""
 
 
+Observer = Callable[[Term, Term, Term], None]
+"""Told of each triple added to a :class:`TripleSet` for the first time."""
+
+
 class TripleSet:
     """N-Triples lines grouped by subject (subjects in the order first seen), each once."""
 
-    def __init__(self) -> None:
+    def __init__(self, observe: Observer | None = None) -> None:
         self._by_subject: dict[Term, dict[str, None]] = {}
+        self._observe = observe
 
     def add(self, s: Term, p: Term, o: Term) -> None:
         group = self._by_subject.get(s)
         if group is None:
             group = self._by_subject[s] = {}
-        group[f"{s} {p} {o} .\n"] = None
+        line = f"{s} {p} {o} .\n"
+        if self._observe is not None and line not in group:
+            self._observe(s, p, o)
+        group[line] = None
 
     def text(self, s: Term, p: Term, value: Any) -> None:
         """Add a string literal unless the value is missing."""
@@ -142,7 +151,8 @@ class TripleSet:
             self.add(s, p, literal(text, datatype))
 
     def merge(self, groups: Facts) -> None:
-        """Add the lines of ``groups`` (made by :meth:`groups`), in their order."""
+        """Add the lines of ``groups`` (made by :meth:`groups`), in their order (unobserved:
+        for the shared facts)."""
         for s, lines in groups:
             group = self._by_subject.get(s)
             if group is None:
@@ -156,6 +166,10 @@ class TripleSet:
     def include(self, triple: ox.Triple) -> None:
         """Add a triple made by pyoxigraph (its subject is never a blank node here)."""
         self.add(str(triple.subject), str(triple.predicate), str(triple.object))
+
+    def subjects(self) -> KeysView[Term]:
+        """The subjects, in the order first seen."""
+        return self._by_subject.keys()
 
     def ntriples(self) -> bytes:
         """The triples as an N-Triples document, grouped by subject."""
@@ -171,9 +185,9 @@ class RecordGraph:
     (genes, taxa, the paper, MeSH, ChEBI) that other records may state too. Each builder
     function puts a triple in its part as it makes it."""
 
-    def __init__(self, figure: str) -> None:
+    def __init__(self, figure: str, observe_own: Observer | None = None) -> None:
         self.figure = figure
-        self.own = TripleSet()
+        self.own = TripleSet(observe_own)
         self.shared = TripleSet()
 
 
@@ -188,9 +202,12 @@ def is_about_figure(triple: ox.Triple, figure: str) -> bool:
     return isinstance(triple.object, ox.NamedNode) and triple.object.value == figure
 
 
-def enrich(record: Record, described: list[ox.Triple]) -> tuple[RecordGraph, Stats]:
-    """All triples of one record: the expanded description plus the links built here."""
-    out = RecordGraph(v.figure_iri(record.figid))
+def enrich(
+    record: Record, described: list[ox.Triple], observe_own: Observer | None = None
+) -> tuple[RecordGraph, Stats]:
+    """All triples of one record: the expanded description plus the links built here;
+    ``observe_own`` is told of each triple of the figure's own graph."""
+    out = RecordGraph(v.figure_iri(record.figid), observe_own)
     for triple in described:
         (out.own if is_about_figure(triple, out.figure) else out.shared).include(triple)
     figure = new_iri(out.figure)

@@ -20,6 +20,7 @@ from itertools import chain, islice
 
 import pyoxigraph as ox
 
+from .describe import Tally
 from .enrich import enrich
 from .expand import expand
 from .model import Record, RecordError, Source, Stage, Stats
@@ -44,6 +45,8 @@ class Converted:
     stats: Stats
     findings: list[Finding] = field(default_factory=list)
     """Warnings (a converted record has no violations)."""
+    tally: Tally = field(default_factory=Tally)
+    """The counts of the record's own graph, for the dataset description."""
 
 
 @dataclass
@@ -76,6 +79,7 @@ class _Prepared:
     record: Record
     rdf: RecordRdf
     stats: Stats
+    tally: Tally
 
 
 def _prepare(source: Source, formats: tuple[str, ...]) -> _Prepared | Rejected:
@@ -88,7 +92,9 @@ def _prepare(source: Source, formats: tuple[str, ...]) -> _Prepared | Rejected:
         stage = Stage.EXPAND
         described = expand(record)
         stage = Stage.ENRICH
-        graph, stats = enrich(record, described)
+        tally = Tally()
+        graph, stats = enrich(record, described, tally.counts.counter())
+        tally.close(graph.figure, graph.own.subjects(), graph.shared.subjects())
         rdf = serialize_record(graph, formats)
         for part in (rdf.own, rdf.shared):  # each line lives in one part: no joined copy
             _check_literal_sizes(part)
@@ -97,7 +103,7 @@ def _prepare(source: Source, formats: tuple[str, ...]) -> _Prepared | Rejected:
         return Rejected(source.name, figid, err.stage, reason)
     except Exception as err:  # a record must never stop the run: report it instead
         return Rejected(source.name, figid, stage, f"unexpected {type(err).__name__}: {err}")
-    return _Prepared(source, record, rdf, stats)
+    return _Prepared(source, record, rdf, stats, tally)
 
 
 def _check_literal_sizes(ntriples: bytes) -> None:
@@ -169,7 +175,9 @@ def convert_batch(sources: Sequence[Source], options: BatchOptions) -> list[Outc
             )
         else:
             outcomes.append(
-                Converted(item.source.name, item.record.figid, item.rdf, item.stats, found)
+                Converted(
+                    item.source.name, item.record.figid, item.rdf, item.stats, found, item.tally
+                )
             )
     return outcomes
 
