@@ -115,6 +115,7 @@ class Statistics:
 
     def __init__(self) -> None:
         self.counts = Counts()
+        self._count = self.counts.counter()
         self.example: str | None = None
         self._figure_subjects = 0
         self._other_subjects = DigestSet()
@@ -131,13 +132,13 @@ class Statistics:
         self._figure_subjects += tally.figure_subjects
         for other in tally.other_subjects:
             self._other_subjects.add(other.encode())
-        count, last = self.counts.counter(), b""
+        last = b""
         for line in shared.splitlines():
             subject, predicate, rest = line.split(b" ", 2)
             if subject != last:  # a subject's lines are consecutive
                 last = subject
                 self._other_subjects.add(subject)
-            count("", predicate.decode(), rest[:-2].decode())
+            self._count("", predicate.decode(), rest[:-2].decode())
 
     @property
     def triples(self) -> int:

@@ -287,6 +287,7 @@ class OutputWriter:
             for name in streamed
         }
         self._turtle_started: set[str] = set()
+        self._writes_turtle = any(base_format(name) == "ttl" for name in self._streams)
         self._rejects: IO[str] = open(  # noqa: SIM115 - closed in finish or close
             self.files.temp_for(REJECTS_FILE), "w", encoding="utf-8"
         )
@@ -316,10 +317,6 @@ class OutputWriter:
             stream.write(own)
             self._write(name, new)
         return shared
-
-    @property
-    def _writes_turtle(self) -> bool:
-        return any(base_format(name) == "ttl" for name in self._streams)
 
     def _write(self, name: str, data: bytes) -> None:
         """Write bytes made in this process to a streamed output, compressed if it is."""
