@@ -235,7 +235,8 @@ def convert(
     click.echo(summary.line())
     click.echo("wrote " + ", ".join(str(p) for p in written))
     if store_dir is not None:
-        click.echo(f"loaded {summary.converted} records into the store {store_dir}")
+        changes = f" ({summary.store_changes})" if summary.store_changes else ""
+        click.echo(f"loaded {summary.converted} records into the store {store_dir}{changes}")
     sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
 
 

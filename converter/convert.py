@@ -88,7 +88,16 @@ def convert_to_folder(
             created = created_date(options.created)
             write_description(target, describe(statistics, files, run, created))
 
-        written = writer.finish(before_commit=_store_loader(options.store), describe=description)
+        loader = _store_loader(options.store)
+
+        def load(nquads: Path, index: Path, described: Path | None) -> None:
+            assert loader is not None
+            changes = loader(nquads, index, described).update
+            summary.store_changes = changes.line() if changes else None
+
+        written = writer.finish(
+            before_commit=load if loader is not None else None, describe=description
+        )
     summary.orphans = orphan_sidecars(inputs)
     return summary, written
 
@@ -204,14 +213,17 @@ def _reachable(triples: list[ox.Triple], by_subject: dict[str, list[ox.Triple]])
     return found
 
 
-def _store_loader(store_dir: Path | None) -> Callable[[Path, Path | None], LoadStats] | None:
-    """A function that loads the run's N-Quads (and its description, in the description's
-    own graph) into the store, if one was asked for."""
+def _store_loader(
+    store_dir: Path | None,
+) -> Callable[[Path, Path, Path | None], LoadStats] | None:
+    """A function that loads the run's N-Quads (updating the figure graphs that changed
+    since the last load, by their index) and its description (in the description's own
+    graph) into the store, if one was asked for."""
     if store_dir is None:
         return None
 
-    def load(nquads: Path, description: Path | None) -> LoadStats:
-        files = [LoadFile(nquads, ox.RdfFormat.N_QUADS)]
+    def load(nquads: Path, index: Path, description: Path | None) -> LoadStats:
+        files = [LoadFile(nquads, ox.RdfFormat.N_QUADS, index=index)]
         if description is not None:
             files.append(LoadFile(description, ox.RdfFormat.TURTLE, ox.NamedNode(DATASET)))
         return load_into_store(store_dir, files)

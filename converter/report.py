@@ -144,6 +144,8 @@ class Summary:
     orphans: list[str] = field(default_factory=list)
     findings: FindingLog = field(default_factory=FindingLog)
     rejected_by_stage: Counter[str] = field(default_factory=Counter)
+    store_changes: str | None = None
+    """What loading the store changed, when the load updated it by the differences."""
 
     @property
     def violations(self) -> int:

@@ -8,21 +8,25 @@ stores are written through the SPARQL 1.1 Graph Store HTTP Protocol: one PUT per
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 import requests
+import xxhash
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .describe import DATASET
-from .write import DESCRIPTION_FILE, GZIP, open_rdf
+from .vocab import figid_of
+from .write import DESCRIPTION_FILE, GZIP, GZIP_MAGIC, INDEX_SUFFIX, open_rdf
 
 RETRIES = 5
 BACKOFF_SECONDS = 0.5
@@ -42,12 +46,15 @@ class LoadStats:
     graphs: int = 0
     """Named graphs written (endpoint) or held by the store after the load (embedded)."""
     seconds: float = 0.0
+    update: GraphChanges | None = None
+    """What an update of the figure graphs did (None: the files were loaded whole)."""
 
     def line(self) -> str:
         rate = self.quads / self.seconds if self.seconds else 0.0
+        changes = f"; {self.update.line()}" if self.update else ""
         return (
             f"loaded {self.files} files: {self.quads} quads in {self.graphs} named graphs, "
-            f"{self.seconds:.2f} s ({rate:,.0f} quads/s)"
+            f"{self.seconds:.2f} s ({rate:,.0f} quads/s){changes}"
         )
 
 
@@ -77,22 +84,79 @@ TRANSACTION_QUADS = 200_000
 """About how many quads one transaction writes into an existing store (whole records only)."""
 
 
+@dataclass
+class GraphChanges:
+    """What updating a store by a run's graph index did."""
+
+    added: int = 0
+    replaced: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    shared_added: int = 0
+    shared_removed: int = 0
+
+    def line(self) -> str:
+        return (
+            f"figure graphs: {self.added} added, {self.replaced} replaced, {self.removed} "
+            f"removed, {self.unchanged} unchanged; shared facts: {self.shared_added} added, "
+            f"{self.shared_removed} removed"
+        )
+
+
 @dataclass(frozen=True)
 class LoadFile:
-    """A file to load: its RDF format, and the named graph its triples go to (None: the
-    graphs the file names, else the default graph)."""
+    """A file to load: its RDF format, the named graph its triples go to (None: the graphs
+    the file names, else the default graph), and the graph index ``convert`` wrote beside
+    an N-Quads output."""
 
     path: Path
     format: ox.RdfFormat
     graph: ox.NamedNode | None = None
+    index: Path | None = None
 
 
 def load_file(path: Path) -> LoadFile:
     """How to load ``path``: the format from its extension; a dataset description
-    (``dataset.ttl``) goes to a named graph of its own, which a reload replaces."""
+    (``dataset.ttl``) goes to a named graph of its own, which a reload replaces; an N-Quads
+    output of ``convert`` comes with its graph index."""
     if path.name.removesuffix(GZIP) == DESCRIPTION_FILE:
         return LoadFile(path, ox.RdfFormat.TURTLE, ox.NamedNode(DATASET))
-    return LoadFile(path, rdf_format(path))
+    fmt = rdf_format(path)
+    index = path.with_name(path.name + INDEX_SUFFIX)
+    has_index = fmt == ox.RdfFormat.N_QUADS and index.is_file()
+    return LoadFile(path, fmt, index=index if has_index else None)
+
+
+@dataclass(frozen=True)
+class GraphSpan:
+    """One figure graph of an N-Quads output: a digest of its quads, and the byte ranges
+    (offset, length) of its quads and of the shared facts written after them."""
+
+    digest: str
+    own: tuple[int, int]
+    shared: tuple[int, int]
+
+
+def read_index(path: Path) -> dict[str, GraphSpan]:
+    """The graph index ``convert`` wrote beside an N-Quads output."""
+    spans = {}
+    try:
+        with open(path, encoding="utf-8") as stream:
+            for number, line in enumerate(stream, 1):
+                fields = line.rstrip("\n").split("\t")
+                if len(fields) != 6:
+                    raise StoreError(f"{path}: line {number} is not a graph index line")
+                figure, digest, *ranges = fields
+                start, size, shared_start, shared_size = (int(n) for n in ranges)
+                spans[figure] = GraphSpan(digest, (start, size), (shared_start, shared_size))
+    except (OSError, ValueError) as err:
+        raise StoreError(f"{path}: cannot read the graph index: {err}") from None
+    return spans
+
+
+LOADED_DIR = "pfocr-rdf"
+"""In the store's folder: what the last load of a ``convert`` output put in the store (a
+digest per figure graph, and the shared facts), to update it by the difference next time."""
 
 
 def load_into_store(store_dir: Path, files: Sequence[LoadFile]) -> LoadStats:
@@ -104,14 +168,30 @@ def load_into_store(store_dir: Path, files: Sequence[LoadFile]) -> LoadStats:
     store.
     """
     start = time.perf_counter()
+    indexed = [file for file in files if file.index is not None]
+    run = indexed[0] if len(indexed) == 1 else None  # one convert output per store
     if store_dir.exists():
         store = open_store(store_dir, create=False)
-        stats = _load_transactions(store, files)
+        loaded = _loaded(store_dir) if run is not None else None
+        if run is not None and loaded is not None:
+            changes = _update(store, run, *loaded)
+            stats = _load_transactions(store, [f for f in files if f is not run])
+            stats.files += 1
+            stats.quads += changes.quads
+            stats.update = changes.counts
+        else:
+            stats = _load_transactions(store, files)
+            if run is not None and run.index is not None:  # what the last load put there
+                _remove_gone(store, read_index(run.index), {})  # is unknown: none stays
+        if run is not None:
+            _remember_loaded(store_dir, run)
     else:
         staging = store_dir.with_name(f".{store_dir.name}.loading-{os.getpid()}")
         try:
             store = open_store(staging, create=True)
             stats = _bulk_load(store, files)
+            if run is not None:
+                _remember_loaded(staging, run)
             del store  # closes the database before it moves
             os.replace(staging, store_dir)
         finally:
@@ -120,6 +200,118 @@ def load_into_store(store_dir: Path, files: Sequence[LoadFile]) -> LoadStats:
     stats.graphs = sum(1 for _ in store.named_graphs())
     stats.seconds = time.perf_counter() - start
     return stats
+
+
+@dataclass
+class _Update:
+    counts: GraphChanges
+    quads: int
+
+
+def _loaded(store_dir: Path) -> tuple[dict[str, str], bytes] | None:
+    """What the last load of a convert output put in the store, if it is known: a digest
+    per figure graph, and the shared facts (N-Triples)."""
+    folder = store_dir / LOADED_DIR
+    try:
+        lines = (folder / "graphs.tsv").read_text(encoding="utf-8").splitlines()
+        digests = dict(line.split("\t", 1) for line in lines)
+        return digests, (folder / "shared.nt").read_bytes()
+    except (OSError, ValueError):
+        return None
+
+
+def _remember_loaded(store_dir: Path, run: LoadFile) -> None:
+    """Note the figure graphs and the shared facts of ``run``, now in the store. The note
+    replaces the previous one only once complete: a load interrupted before that leaves the
+    previous note, from which the next load updates the store again (each step of an update
+    can be done twice)."""
+    assert run.index is not None
+    spans = read_index(run.index)
+    folder, staging = store_dir / LOADED_DIR, store_dir / f".{LOADED_DIR}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    with open(run.path, "rb") as data, open(staging / "shared.nt", "wb") as shared:
+        for span in spans.values():
+            shared.write(_read_span(data, span.shared))
+    rows = "".join(f"{figure}\t{span.digest}\n" for figure, span in spans.items())
+    (staging / "graphs.tsv").write_text(rows, encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(staging, folder)
+
+
+def _remove_gone(store: ox.Store, spans: dict[str, GraphSpan], loaded: dict[str, str]) -> int:
+    """Remove the figure graphs of records that are not in the run: those the last load
+    noted, and any other figure graph in the store. Returns how many."""
+    stored = {
+        g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode) and figid_of(g.value)
+    }
+    gone = (stored | loaded.keys()) - spans.keys()
+    for figure in gone:
+        store.remove_graph(ox.NamedNode(figure))
+    return len(gone & stored)
+
+
+def _read_span(data: IO[bytes], span: tuple[int, int]) -> bytes:
+    """The bytes of one range of an N-Quads output, decompressed if it is gzip (each range
+    of a compressed output is whole gzip members)."""
+    start, size = span
+    data.seek(start)
+    chunk = data.read(size)
+    return gzip.decompress(chunk) if chunk[:2] == GZIP_MAGIC else chunk
+
+
+def _update(store: ox.Store, run: LoadFile, loaded: dict[str, str], shared: bytes) -> _Update:
+    """Bring the store from what was loaded last to ``run``: replace the figure graphs whose
+    digest changed, add the new ones, remove those of records that are gone, and add and
+    remove the shared facts by the difference."""
+    assert run.index is not None
+    spans = read_index(run.index)
+    counts, quads = GraphChanges(), 0
+    try:
+        counts.removed = _remove_gone(store, spans, loaded)
+        with open(run.path, "rb") as data:
+            batch: list[ox.Quad] = []
+            chunks: list[bytes] = []
+            for figure, span in spans.items():
+                chunks.append(_read_span(data, span.shared))
+                if loaded.get(figure) == span.digest:
+                    counts.unchanged += 1
+                    continue
+                if figure in loaded:
+                    counts.replaced += 1
+                else:
+                    counts.added += 1
+                store.remove_graph(ox.NamedNode(figure))  # also one the last load did not note
+                batch.extend(ox.parse(_read_span(data, span.own), format=ox.RdfFormat.N_QUADS))
+                if len(batch) >= TRANSACTION_QUADS:
+                    store.extend(batch)
+                    quads += len(batch)
+                    batch.clear()
+            store.extend(batch)
+            quads += len(batch)
+        new_lines = b"".join(chunks).splitlines(keepends=True)
+        old_lines = shared.splitlines(keepends=True)
+        stale = _missing_from(old_lines, new_lines)
+        fresh = _missing_from(new_lines, old_lines)
+        for quad in ox.parse(b"".join(stale), format=ox.RdfFormat.N_TRIPLES):
+            store.remove(quad)
+        store.extend(ox.parse(b"".join(fresh), format=ox.RdfFormat.N_TRIPLES))
+        counts.shared_added, counts.shared_removed = len(fresh), len(stale)
+        quads += len(fresh)
+        store.flush()
+    except SyntaxError as err:
+        raise StoreError(
+            f"{run.path}: not valid N-Quads where its graph index points: {err}"
+        ) from None
+    except OSError as err:
+        raise StoreError(f"cannot update the store: {err}") from None
+    return _Update(counts, quads)
+
+
+def _missing_from(lines: list[bytes], others: list[bytes]) -> list[bytes]:
+    """The lines of ``lines`` that ``others`` does not have (compared by 128-bit digests)."""
+    known = {xxhash.xxh3_128_digest(line) for line in others}
+    return [line for line in lines if xxhash.xxh3_128_digest(line) not in known]
 
 
 def _parse(file: LoadFile) -> Iterator[ox.Quad]:

@@ -79,6 +79,10 @@ BASENAME = "pfocr"
 REJECTS_FILE = "rejects.jsonl"
 VALIDATION_FILE = "validation.ttl"
 DESCRIPTION_FILE = "dataset.ttl"
+INDEX_SUFFIX = ".graphs.tsv"
+"""Beside an N-Quads output (``pfocr.nq.graphs.tsv``): a line per figure graph with a digest
+of its quads and the byte ranges of its quads and of the shared facts written after them,
+so that ``load`` can update a store by the graphs that changed."""
 FINDINGS_STAGING = "validation.nt"
 """The SHACL results as they arrive; turned into VALIDATION_FILE at the end, never kept."""
 
@@ -288,6 +292,11 @@ class OutputWriter:
         }
         self._turtle_started: set[str] = set()
         self._writes_turtle = any(base_format(name) == "ttl" for name in self._streams)
+        self._index: IO[str] | None = (
+            open(self.files.temp_for(self._index_name), "w", encoding="utf-8")  # noqa: SIM115
+            if self._nquads
+            else None
+        )
         self._rejects: IO[str] = open(  # noqa: SIM115 - closed in finish or close
             self.files.temp_for(REJECTS_FILE), "w", encoding="utf-8"
         )
@@ -296,6 +305,10 @@ class OutputWriter:
             open(self._findings_path, "wb") if self._findings_path else None  # noqa: SIM115
         )
         """Where the SHACL report is streamed as N-Triples (None without validation)."""
+
+    @property
+    def _index_name(self) -> str:
+        return f"{BASENAME}.{self._nquads}{INDEX_SUFFIX}"
 
     @property
     def streamed_formats(self) -> tuple[str, ...]:
@@ -314,8 +327,16 @@ class OutputWriter:
             if base_format(name) == "ttl" and name not in self._turtle_started and (own or new):
                 self._write(name, turtle_header())
                 self._turtle_started.add(name)
+            start = stream.tell()
             stream.write(own)
+            middle = stream.tell()
             self._write(name, new)
+            if name == self._nquads and self._index is not None:
+                digest = xxhash.xxh3_128_hexdigest(own)
+                end = stream.tell()
+                self._index.write(
+                    f"{rdf.figure}\t{digest}\t{start}\t{middle - start}\t{middle}\t{end - middle}\n"
+                )
         return shared
 
     def _write(self, name: str, data: bytes) -> None:
@@ -333,16 +354,16 @@ class OutputWriter:
 
     def finish(
         self,
-        before_commit: Callable[[Path, Path | None], object] | None = None,
+        before_commit: Callable[[Path, Path, Path | None], object] | None = None,
         describe: Callable[[dict[str, Path], Path], None] | None = None,
     ) -> list[Path]:
         """Serialize the remaining formats, then put all outputs in place; return their
         paths.
 
         ``describe`` writes the description of the RDF outputs (file name -> complete file)
-        to the path it is given. ``before_commit`` gets the complete N-Quads and that
-        description (e.g. to load a store) before any output replaces the previous one; if
-        it fails, no output is changed.
+        to the path it is given. ``before_commit`` gets the complete N-Quads, their graph
+        index and that description (e.g. to load a store) before any output replaces the
+        previous one; if it fails, no output is changed.
         """
         self._close_streams()
         nquads = self.files.pending(f"{BASENAME}.{self._nquads}") if self._nquads else None
@@ -370,14 +391,16 @@ class OutputWriter:
             description = self.files.temp_for(DESCRIPTION_FILE)
             describe({name: path for name, path in outputs.items() if path}, description)
         if before_commit is not None:
-            assert nquads is not None, "a store load needs keep_nquads=True"
-            before_commit(nquads, description)
+            index = self.files.pending(self._index_name)
+            assert nquads is not None and index is not None, "a store load needs keep_nquads"
+            before_commit(nquads, index, description)
         if self._nquads is not None and self._nquads not in self.formats:
             self.files.drop(f"{BASENAME}.{self._nquads}")
+            self.files.drop(self._index_name)
         return self.files.commit()
 
     def _close_streams(self) -> None:
-        for stream in (*self._streams.values(), self._rejects, self.findings):
+        for stream in (*self._streams.values(), self._rejects, self.findings, self._index):
             if stream is not None and not stream.closed:
                 stream.close()
 

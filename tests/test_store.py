@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLES
+from helpers import EXAMPLES, PROJECT, record_text
 
 from converter.cli import cli
 from converter.describe import DATASET
@@ -362,3 +362,79 @@ def test_a_function_the_engine_cannot_evaluate_is_a_clear_error(store: Path) -> 
         "Error: the query cannot be evaluated: The custom function "
         "<http://www.w3.org/2005/xpath-functions#substring> is not supported"
     ]
+
+
+def updated_release(db: Path) -> None:
+    """The next release of a copy of examples/: one record edited, one removed (with its
+    sidecars), one added."""
+    g001 = db / "_figures" / "PMC9000001__ex-mapk-g001.md"
+    g001.write_text(g001.read_text().replace("EGFR to ERK signaling", "EGFR to ERK signalling"))
+    (db / "_figures" / "PMC9000001__ex-mapk-g002.md").unlink()
+    (db / "_data" / "PMC9000001__ex-mapk-g002-genes.tsv").unlink()
+    (db / "_figures" / "PMC9000004__ex-new-f1.md").write_text(record_text("PMC9000004__ex-new-f1"))
+
+
+@pytest.mark.parametrize("nquads", ["nq", "nq.gz"])
+def test_a_new_release_updates_only_what_changed(tmp_path: Path, nquads: str) -> None:
+    db, folder = tmp_path / "db", tmp_path / "store"
+    shutil.copytree(EXAMPLES, db)
+    code, _ = invoke("convert", str(db), "-o", str(tmp_path / "one"), "-f", nquads, "-q")
+    assert code == 0
+    assert invoke("load", str(tmp_path / "one" / f"pfocr.{nquads}"), "--store", str(folder))[0] == 0
+    excerpt = PROJECT / "tests" / "data" / "wikipathways-excerpt.ttl"  # other data beside
+    assert invoke("load", str(excerpt), "--store", str(folder))[0] == 0
+    updated_release(db)
+    code, _ = invoke("convert", str(db), "-o", str(tmp_path / "two"), "-f", nquads, "-q")
+    assert code == 0
+    new = tmp_path / "two" / f"pfocr.{nquads}"
+    code, out = invoke("load", str(new), "--store", str(folder))
+    assert code == 0
+    assert "figure graphs: 1 added, 1 replaced, 1 removed, 2 unchanged" in out, out
+    # the store holds what a store built from the new release and the excerpt holds
+    rebuilt = tmp_path / "rebuilt"
+    assert invoke("load", str(new), str(excerpt), "--store", str(rebuilt))[0] == 0
+    assert set(ox.Store(str(folder))) == set(ox.Store(str(rebuilt)))
+    # RAF1 and DUSP6 were only in the removed figure: their facts are gone; ELK1 (excerpt) stays
+    updated = ox.Store(str(folder))
+    assert not list(updated.quads_for_pattern(ox.NamedNode(f"{GENE}5894"), None, None))
+    assert list(updated.quads_for_pattern(ox.NamedNode(f"{GENE}2002"), None, None))
+
+
+def test_an_update_answers_every_bundled_query_as_a_rebuilt_store(tmp_path: Path) -> None:
+    db, folder, rebuilt = tmp_path / "db", tmp_path / "store", tmp_path / "rebuilt"
+    shutil.copytree(EXAMPLES, db)
+    assert invoke("convert", str(db), "-o", str(tmp_path / "o"), "--store", str(folder))[0] == 0
+    updated_release(db)
+    code, out = invoke("convert", str(db), "-o", str(tmp_path / "o"), "--store", str(folder))
+    assert code == 0 and "1 added, 1 replaced, 1 removed, 2 unchanged" in out, out
+    assert invoke("load", str(tmp_path / "o" / "pfocr.nt"), "--store", str(rebuilt))[0] == 0
+    for name, binds in EXPECTED:
+        assert rows(["--store", str(folder)], name, binds) == rows(
+            ["--store", str(rebuilt)], name, binds
+        ), name
+
+
+def test_an_interrupted_update_is_done_again_by_the_next_load(tmp_path: Path) -> None:
+    db, folder = tmp_path / "db", tmp_path / "store"
+    shutil.copytree(EXAMPLES, db)
+    invoke("convert", str(db), "-o", str(tmp_path / "one"), "-f", "nq", "-q")
+    invoke("load", str(tmp_path / "one" / "pfocr.nq"), "--store", str(folder))
+    updated_release(db)
+    invoke("convert", str(db), "-o", str(tmp_path / "two"), "-f", "nq", "-q")
+    new = tmp_path / "two" / "pfocr.nq"
+    # an update stopped half-way: the new figure loaded, nothing else, the note not written
+    half = ox.Store(str(folder))
+    added = ox.NamedNode("https://pfocr.wikipathways.org/figures/PMC9000004__ex-new-f1.html")
+    half.extend(q for q in ox.parse(path=new) if q.graph_name == added)
+    del half
+    code, out = invoke("load", str(new), "--store", str(folder))
+    assert code == 0 and "1 removed" in out, out
+    rebuilt = tmp_path / "rebuilt"
+    invoke("load", str(new), "--store", str(rebuilt))
+    assert set(ox.Store(str(folder))) == set(ox.Store(str(rebuilt)))
+    # without any note (a store loaded by an older version): every graph replaced, and the
+    # graphs of records that are gone removed
+    shutil.rmtree(folder / "pfocr-rdf")
+    code, out = invoke("load", str(tmp_path / "one" / "pfocr.nq"), "--store", str(folder))
+    assert code == 0 and "figure graphs" not in out
+    assert len(list(ox.Store(str(folder)).named_graphs())) == 4
