@@ -26,7 +26,7 @@ from urllib3.util.retry import Retry
 
 from .describe import DATASET
 from .vocab import figid_of
-from .write import DESCRIPTION_FILE, GZIP, GZIP_MAGIC, INDEX_SUFFIX, open_rdf
+from .write import DESCRIPTION_FILE, GZIP, GZIP_MAGIC, INDEX_END, INDEX_SUFFIX, open_rdf
 
 RETRIES = 5
 BACKOFF_SECONDS = 0.5
@@ -48,11 +48,13 @@ class LoadStats:
     seconds: float = 0.0
     update: GraphChanges | None = None
     """What an update of the figure graphs did (None: the files were loaded whole)."""
+    notice: str | None = None
 
     def line(self) -> str:
         rate = self.quads / self.seconds if self.seconds else 0.0
         changes = f"; {self.update.line()}" if self.update else ""
-        return (
+        notice = f"{self.notice}\n" if self.notice else ""
+        return notice + (
             f"loaded {self.files} files: {self.quads} quads in {self.graphs} named graphs, "
             f"{self.seconds:.2f} s ({rate:,.0f} quads/s){changes}"
         )
@@ -137,18 +139,26 @@ class GraphSpan:
     shared: tuple[int, int]
 
 
-def read_index(path: Path) -> dict[str, GraphSpan]:
-    """The graph index ``convert`` wrote beside an N-Quads output."""
+def read_index(path: Path, nquads: Path) -> dict[str, GraphSpan]:
+    """The graph index ``convert`` wrote beside the N-Quads output ``nquads``; a StoreError
+    if it is damaged or was written for another file."""
     spans = {}
     try:
-        with open(path, encoding="utf-8") as stream:
-            for number, line in enumerate(stream, 1):
-                fields = line.rstrip("\n").split("\t")
-                if len(fields) != 6:
-                    raise StoreError(f"{path}: line {number} is not a graph index line")
-                figure, digest, *ranges = fields
-                start, size, shared_start, shared_size = (int(n) for n in ranges)
-                spans[figure] = GraphSpan(digest, (start, size), (shared_start, shared_size))
+        lines = path.read_text(encoding="utf-8").splitlines()
+        *rows, end = lines or [""]
+        marker, _, size = end.partition("\t")
+        if marker != INDEX_END or int(size) != nquads.stat().st_size:
+            raise StoreError(
+                f"{path} is not the graph index of {nquads} (written for another file, or cut "
+                "short): convert again, or remove it to load the file whole"
+            )
+        for number, row in enumerate(rows, 1):
+            fields = row.split("\t")
+            if len(fields) != 6:
+                raise StoreError(f"{path}: line {number} is not a graph index line")
+            figure, digest, *ranges = fields
+            start, length, shared_start, shared_length = (int(n) for n in ranges)
+            spans[figure] = GraphSpan(digest, (start, length), (shared_start, shared_length))
     except (OSError, ValueError) as err:
         raise StoreError(f"{path}: cannot read the graph index: {err}") from None
     return spans
@@ -181,8 +191,13 @@ def load_into_store(store_dir: Path, files: Sequence[LoadFile]) -> LoadStats:
             stats.update = changes.counts
         else:
             stats = _load_transactions(store, files)
+            if run is not None and (store_dir / LOADED_DIR).exists():
+                stats.notice = (
+                    f"the note of the last load in {store_dir / LOADED_DIR} is damaged: every "
+                    "figure graph was replaced"
+                )
             if run is not None and run.index is not None:  # what the last load put there
-                _remove_gone(store, read_index(run.index), {})  # is unknown: none stays
+                _remove_gone(store, read_index(run.index, run.path), {})  # is unknown: none stays
         if run is not None:
             _remember_loaded(store_dir, run)
     else:
@@ -226,7 +241,7 @@ def _remember_loaded(store_dir: Path, run: LoadFile) -> None:
     previous note, from which the next load updates the store again (each step of an update
     can be done twice)."""
     assert run.index is not None
-    spans = read_index(run.index)
+    spans = read_index(run.index, run.path)
     folder, staging = store_dir / LOADED_DIR, store_dir / f".{LOADED_DIR}.new"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -265,7 +280,7 @@ def _update(store: ox.Store, run: LoadFile, loaded: dict[str, str], shared: byte
     digest changed, add the new ones, remove those of records that are gone, and add and
     remove the shared facts by the difference."""
     assert run.index is not None
-    spans = read_index(run.index)
+    spans = read_index(run.index, run.path)
     counts, quads = GraphChanges(), 0
     try:
         counts.removed = _remove_gone(store, spans, loaded)

@@ -82,7 +82,9 @@ DESCRIPTION_FILE = "dataset.ttl"
 INDEX_SUFFIX = ".graphs.tsv"
 """Beside an N-Quads output (``pfocr.nq.graphs.tsv``): a line per figure graph with a digest
 of its quads and the byte ranges of its quads and of the shared facts written after them,
-so that ``load`` can update a store by the graphs that changed."""
+so that ``load`` can update a store by the graphs that changed. Its last line gives the
+N-Quads file's size, so an index is never used with another file."""
+INDEX_END = "#size"
 FINDINGS_STAGING = "validation.nt"
 """The SHACL results as they arrive; turned into VALIDATION_FILE at the end, never kept."""
 
@@ -365,6 +367,8 @@ class OutputWriter:
         index and that description (e.g. to load a store) before any output replaces the
         previous one; if it fails, no output is changed.
         """
+        if self._index is not None and self._nquads is not None:
+            self._index.write(f"{INDEX_END}\t{self._streams[self._nquads].tell()}\n")
         self._close_streams()
         nquads = self.files.pending(f"{BASENAME}.{self._nquads}") if self._nquads else None
         for name in self.formats:

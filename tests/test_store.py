@@ -438,3 +438,29 @@ def test_an_interrupted_update_is_done_again_by_the_next_load(tmp_path: Path) ->
     code, out = invoke("load", str(tmp_path / "one" / "pfocr.nq"), "--store", str(folder))
     assert code == 0 and "figure graphs" not in out
     assert len(list(ox.Store(str(folder)).named_graphs())) == 4
+
+
+def test_a_damaged_note_or_a_foreign_index_is_never_trusted(tmp_path: Path) -> None:
+    out, folder = tmp_path / "out", tmp_path / "store"
+    invoke("convert", str(EXAMPLES), "-o", str(out), "-f", "nq", "-q")
+    invoke("load", str(out / "pfocr.nq"), "--store", str(folder))
+    (folder / "pfocr-rdf" / "graphs.tsv").write_text("not a note")
+    code, text = invoke("load", str(out / "pfocr.nq"), "--store", str(folder))
+    assert code == 0 and "is damaged: every figure graph was replaced" in text, text
+    assert len(ox.Store(str(folder))) == 519
+    code, text = invoke("load", str(out / "pfocr.nq"), "--store", str(folder))
+    assert code == 0 and "4 unchanged" in text, text  # the note was written again
+    # an index beside a file it was not written for (another run's N-Quads)
+    other = tmp_path / "other"
+    invoke(
+        "convert",
+        str(EXAMPLES / "_figures" / "PMC9000003__ex-p53-f1.md"),
+        "-o",
+        str(other),
+        "-f",
+        "nq",
+        "-q",
+    )
+    (out / "pfocr.nq.graphs.tsv").replace(other / "pfocr.nq.graphs.tsv")
+    code, text = invoke("load", str(other / "pfocr.nq"), "--store", str(folder))
+    assert code == 1 and "is not the graph index of" in text and "Traceback" not in text
