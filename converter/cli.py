@@ -135,7 +135,7 @@ batch_size_option = click.option(
     type=click.IntRange(min=1),
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
-    help="Records per batch (one SHACL call per batch).",
+    help="Records a worker converts per task.",
 )
 
 

@@ -186,7 +186,7 @@ def _validate_rdf_file(path: Path, batch_size: int, engine: str) -> list[Outcome
     for start in range(0, len(names), batch_size):
         batch = names[start : start + batch_size]
         texts = [ntriples_bytes(graphs[n]) for n in batch]
-        results = validate_records(texts, [figids[n] for n in batch], engine)
+        results = validate_records(texts, engine)
         for name, findings in zip(batch, results, strict=True):
             figid = figids[name]
             if any(f.is_violation for f in findings):

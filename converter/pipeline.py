@@ -150,9 +150,7 @@ def convert_batch(sources: Sequence[Source], options: BatchOptions) -> list[Outc
     prepared = [_prepare(source, options.formats) for source in sources]
     good = [p for p in prepared if isinstance(p, _Prepared)]
     findings = (
-        validate_records(
-            [p.rdf.ntriples for p in good], [p.record.figid for p in good], options.engine
-        )
+        validate_records([p.rdf.ntriples for p in good], options.engine)
         if options.validate
         else [[] for _ in good]
     )

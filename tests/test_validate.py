@@ -385,9 +385,7 @@ def test_a_violation_in_a_batch_rejects_only_its_record(engine_name: str) -> Non
         .replace('"PMC1"', '"PMC2"')
     )
     good_third = ntriples(CONFORMING.replace("PMC1__f1", "PMC3__f3"))
-    results = validate_records(
-        [good, bad, good_third], ["PMC1__f1", "PMC2__f2", "PMC3__f3"], engine_name
-    )
+    results = validate_records([good, bad, good_third], engine_name)
     assert [any(f.is_violation for f in r) for r in results] == [False, True, False]
     (violation,) = [f for f in results[1] if f.is_violation]
     assert violation.focus == "https://pfocr.wikipathways.org/figures/PMC2__f2.html"
