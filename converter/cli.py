@@ -179,6 +179,11 @@ def cli() -> None:
     help="The creation date dataset.ttl states (ISO 8601, e.g. 2026-11-26 or "
     "2026-11-26T12:00:00Z); by default SOURCE_DATE_EPOCH's, else none.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Convert every record again, taking nothing kept in OUTDIR by the last run.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no SHACL digest.")
 def convert(
     inputs: tuple[str, ...],
@@ -190,6 +195,7 @@ def convert(
     batch_size: int,
     store_dir: Path | None,
     created: str | None,
+    full: bool,
     quiet: bool,
 ) -> None:
     """Convert PFOCR records to RDF.
@@ -213,6 +219,7 @@ def convert(
         batch_size=batch_size,
         store=store_dir,
         created=created,
+        full=full,
     )
     try:
         with _sigterm_interrupts():
@@ -227,6 +234,8 @@ def convert(
         bar.close()
         raise click.ClickException(f"{err} (no output was changed)") from None
     bar.close()
+    for notice in summary.notices:
+        click.echo(notice, err=True)
     if not quiet:
         for line in shacl_digest(summary.findings):
             click.echo(line, err=True)
@@ -234,6 +243,8 @@ def convert(
             click.echo(f"orphan sidecar (no figure): {orphan}", err=True)
     click.echo(summary.line())
     click.echo("wrote " + ", ".join(str(p) for p in written))
+    if reuse := summary.reuse_line():
+        click.echo(reuse)
     if store_dir is not None:
         changes = f" ({summary.store_changes})" if summary.store_changes else ""
         click.echo(f"loaded {summary.converted} records into the store {store_dir}{changes}")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from .describe import DATASET, RunFacts, Statistics, created_date, describe, write_description
-from .model import Stage, Stats
+from .model import Source, Stage, Stats
 from .pipeline import (
     DEFAULT_BATCH_SIZE,
     BatchOptions,
+    BatchResult,
     Converted,
     Outcome,
     Rejected,
@@ -23,6 +24,7 @@ from .pipeline import (
 )
 from .read import count_records, discover, orphan_sidecars
 from .report import FindingLog, Summary
+from .state import KeptState, fingerprint, record_key
 from .store import LoadFile, LoadStats, load_into_store, rdf_format
 from .validate import DEFAULT_ENGINE, ntriples_bytes, validate_records
 from .vocab import figid_of, figid_of_single_figure
@@ -45,6 +47,8 @@ class ConvertOptions:
     """Load the converted records into this embedded store too."""
     created: str | None = None
     """The creation date ``dataset.ttl`` states (else ``SOURCE_DATE_EPOCH``, else none)."""
+    full: bool = False
+    """Convert every record, taking nothing kept by the last run (it is kept anew)."""
 
 
 def convert_to_folder(
@@ -71,13 +75,38 @@ def convert_to_folder(
     with closing(output) as writer:
         summary = Summary(findings=FindingLog(writer.findings))
         statistics = Statistics()
-        batch_options = BatchOptions(options.validate, options.engine, writer.streamed_formats)
+        kept = KeptState(outdir, fingerprint([f"validate={options.validate}", options.engine]))
+        if notice := kept.prepare():
+            summary.notices.append(notice)
+        keys: set[str] = set()
+
+        def keyed(sources: Iterable[Source]) -> Iterator[Source]:
+            for source in sources:
+                key = record_key(source)
+                if key is not None:
+                    keys.add(key)
+                yield replace(source, key=key)
+
+        def done(batch: BatchResult) -> None:
+            summary.reused += batch.reused
+            damaged[0] += batch.damaged
+            if progress is not None:
+                progress(len(batch.outcomes))
+
+        damaged = [0]
+        batch_options = BatchOptions(
+            options.validate,
+            options.engine,
+            writer.streamed_formats,
+            kept=kept,
+            reuse=not options.full,
+        )
         for outcome in convert_all(
-            discover(inputs, stdin=stdin),
+            keyed(discover(inputs, stdin=stdin)),
             batch_options,
             jobs=options.jobs,
             batch_size=options.batch_size,
-            on_batch=progress,
+            on_batch=done,
         ):
             _account(summary, writer, outcome, statistics)
         summary.triples = writer.triples
@@ -97,6 +126,12 @@ def convert_to_folder(
 
         written = writer.finish(
             before_commit=load if loader is not None else None, describe=description
+        )
+    kept.forget_all_but(keys)
+    if damaged[0]:
+        summary.notices.append(
+            f"{damaged[0]} outcomes kept in {kept.root} were damaged: those records were "
+            "converted again"
         )
     summary.orphans = orphan_sidecars(inputs)
     return summary, written

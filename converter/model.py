@@ -31,6 +31,11 @@ class RecordError(Exception):
         self.file = file
 
 
+class DamagedEntry(Exception):
+    """Something a run kept for the next run cannot be read back (cut short, altered,
+    foreign): it is never trusted."""
+
+
 @dataclass(frozen=True)
 class Source:
     """One input record as found on disk or on standard input, not yet read."""
@@ -42,6 +47,9 @@ class Source:
     """The record's bytes when it came from standard input."""
     data_dir: Path | None = None
     """The pfocr-database ``_data`` folder holding this record's sidecars, if any."""
+    key: str | None = None
+    """A digest of the record's inputs (its name, bytes and sidecars), when the run keeps
+    what it converts for the next run."""
 
     @property
     def stem_figid(self) -> str | None:

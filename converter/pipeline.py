@@ -17,16 +17,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from .describe import Tally
 from .enrich import enrich
 from .expand import expand
-from .model import Record, RecordError, Source, Stage, Stats
+from .model import DamagedEntry, Record, RecordError, Source, Stage, Stats
 from .read import load_record, prefetch
 from .validate import DEFAULT_ENGINE, Finding, validate_records
 from .write import RecordRdf, serialize_record
+
+if TYPE_CHECKING:
+    from .state import KeptState
 
 DEFAULT_BATCH_SIZE = 20
 BATCHES_IN_FLIGHT_PER_JOB = 4
@@ -142,42 +146,59 @@ class BatchOptions:
     engine: str = DEFAULT_ENGINE
     formats: tuple[str, ...] = ()
     """The streamed output formats each record is serialized for (``nt``, ``nq``, ``ttl``)."""
+    kept: KeptState | None = None
+    """Where outcomes are kept for the next run (by the key of each source)."""
+    reuse: bool = True
+    """Take the kept outcome of a record whose inputs are unchanged instead of converting it."""
+
+
+@dataclass
+class BatchResult:
+    """A batch's outcomes, and how many were kept ones (and how many kept ones were damaged)."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    reused: int = 0
+    damaged: int = 0
 
 
 def convert_batch(sources: Sequence[Source], options: BatchOptions) -> list[Outcome]:
     """Convert a batch of records; one outcome per source, in order."""
+    return run_batch(sources, options).outcomes
+
+
+def run_batch(sources: Sequence[Source], options: BatchOptions) -> BatchResult:
+    """The outcome of each source, in order: its kept outcome when its inputs are unchanged
+    (and reuse is on), else a new conversion, kept for the next run."""
+    kept = options.kept
+    result = BatchResult()
     prefetch(sources)
-    prepared = [_prepare(source, options.formats) for source in sources]
-    good = [p for p in prepared if isinstance(p, _Prepared)]
-    findings = (
-        validate_records([p.rdf.ntriples for p in good], options.engine)
-        if options.validate
-        else [[] for _ in good]
-    )
-    by_id = {id(p): f for p, f in zip(good, findings, strict=True)}
-    outcomes: list[Outcome] = []
-    for item in prepared:
-        if isinstance(item, Rejected):
-            outcomes.append(item)
-            continue
-        found = by_id[id(item)]
-        if any(f.is_violation for f in found):
-            outcomes.append(
-                Rejected(
-                    item.source.name,
-                    item.record.figid,
-                    Stage.VALIDATE,
-                    violation_reason(found),
-                    found,
-                )
-            )
+    for source in sources:
+        outcome = None
+        if kept is not None and source.key is not None and options.reuse:
+            try:
+                outcome = kept.load(source.key, options.formats)
+            except DamagedEntry:
+                result.damaged += 1
+        if outcome is not None:
+            result.reused += 1
         else:
-            outcomes.append(
-                Converted(
-                    item.source.name, item.record.figid, item.rdf, item.stats, found, item.tally
-                )
-            )
-    return outcomes
+            outcome = convert_one(source, options)
+            if kept is not None and source.key is not None:
+                kept.keep(source.key, outcome)
+        result.outcomes.append(outcome)
+    return result
+
+
+def convert_one(source: Source, options: BatchOptions) -> Outcome:
+    """Read, convert and validate one record."""
+    item = _prepare(source, options.formats)
+    if isinstance(item, Rejected):
+        return item
+    (found,) = validate_records([item.rdf.ntriples], options.engine) if options.validate else [[]]
+    if any(f.is_violation for f in found):
+        reason = violation_reason(found)
+        return Rejected(item.source.name, item.record.figid, Stage.VALIDATE, reason, found)
+    return Converted(item.source.name, item.record.figid, item.rdf, item.stats, found, item.tally)
 
 
 def _batches(sources: Iterable[Source], size: int) -> Iterator[list[Source]]:
@@ -192,14 +213,15 @@ def convert_all(
     *,
     jobs: int = 1,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    on_batch: Callable[[int], None] | None = None,
+    on_batch: Callable[[BatchResult], None] | None = None,
 ) -> Iterator[Outcome]:
-    """Outcomes for ``sources`` in input order, duplicates of an earlier figid rejected.
+    """Outcomes for ``sources`` in input order, duplicates of an earlier figid rejected;
+    ``on_batch`` is told of each batch done.
 
     Sources are consumed as they come; with ``jobs > 1`` and more than one batch, batches
     are converted by a pool of worker processes and their results taken in order.
     """
-    worker = partial(convert_batch, options=options)
+    worker = partial(run_batch, options=options)
     all_batches = _batches(sources, batch_size)
     lookahead = list(islice(all_batches, 2))
     batches = chain(lookahead, all_batches)
@@ -213,10 +235,10 @@ def convert_all(
                 in_flight.acquire()
                 yield batch
 
-        def released(results: Iterable[list[Outcome]]) -> Iterator[list[Outcome]]:
-            for outcomes in results:
+        def released(results: Iterable[BatchResult]) -> Iterator[BatchResult]:
+            for result in results:
                 in_flight.release()
-                yield outcomes
+                yield result
 
         with context.Pool(jobs, initializer=_worker_init) as pool:
             results = released(pool.imap(worker, throttled()))
@@ -234,10 +256,12 @@ def _worker_init() -> None:
 
 
 def _deduplicated(
-    results: Iterable[list[Outcome]], seen: dict[str, str], on_batch: Callable[[int], None] | None
+    results: Iterable[BatchResult],
+    seen: dict[str, str],
+    on_batch: Callable[[BatchResult], None] | None,
 ) -> Iterator[Outcome]:
-    for outcomes in results:
-        for outcome in outcomes:
+    for result in results:
+        for outcome in result.outcomes:
             if isinstance(outcome, Converted):
                 if outcome.figid in seen:
                     outcome = Rejected(
@@ -250,4 +274,4 @@ def _deduplicated(
                     seen[outcome.figid] = outcome.source
             yield outcome
         if on_batch is not None:
-            on_batch(len(outcomes))
+            on_batch(result)

@@ -146,6 +146,19 @@ class Summary:
     rejected_by_stage: Counter[str] = field(default_factory=Counter)
     store_changes: str | None = None
     """What loading the store changed, when the load updated it by the differences."""
+    reused: int = 0
+    """Records whose kept outcome was taken (their inputs unchanged since the last run)."""
+    notices: list[str] = field(default_factory=list)
+    """One-line notices about the run (what it kept was dropped or damaged)."""
+
+    def reuse_line(self) -> str | None:
+        """How many outcomes were taken from the last run, if any."""
+        if not self.reused:
+            return None
+        return (
+            f"{self.reused} records unchanged since the last run (their kept outcomes taken), "
+            f"{self.read - self.reused} converted"
+        )
 
     @property
     def violations(self) -> int:

@@ -115,20 +115,26 @@ def serialize_record(graph: RecordGraph, formats: Iterable[str]) -> RecordRdf:
     """A record's RDF: its N-Triples, and its own graph as each of the streamed output
     ``formats`` writes it."""
     own = graph.own.ntriples()
-    plain: dict[str, bytes] = {"nt": own}
-    parts: dict[str, bytes] = {}
-    for name in formats:
-        base = base_format(name)
-        if base not in plain:
-            plain[base] = in_graph(own, graph.figure) if base == "nq" else turtle_fragment(own)
-        parts[name] = compressed(plain[base]) if name.endswith(GZIP) else plain[base]
     return RecordRdf(
         figure=graph.figure,
         own=own,
         own_triples=len(graph.own),
         shared=graph.shared.ntriples(),
-        parts=parts,
+        parts=own_graph_parts(own, graph.figure, formats),
     )
+
+
+def own_graph_parts(own: bytes, figure: str, formats: Iterable[str]) -> dict[str, bytes]:
+    """A figure's own graph (N-Triples) as each of the streamed output ``formats`` writes
+    it."""
+    plain: dict[str, bytes] = {"nt": own}
+    parts: dict[str, bytes] = {}
+    for name in formats:
+        base = base_format(name)
+        if base not in plain:
+            plain[base] = in_graph(own, figure) if base == "nq" else turtle_fragment(own)
+        parts[name] = compressed(plain[base]) if name.endswith(GZIP) else plain[base]
+    return parts
 
 
 @cache
@@ -216,6 +222,15 @@ class DigestSet:
                 self._insert(high, low)
 
 
+def run_files() -> list[str]:
+    """The names of the files a run may write in OUTDIR: a run owns them, and the files of
+    those names that it does not write (another format, no validation) are removed when it
+    puts its outputs in place, so OUTDIR always holds one run's outputs."""
+    rdf = [f"{BASENAME}.{name}" for name in output_formats()]
+    indexes = [f"{BASENAME}.{name}{INDEX_SUFFIX}" for name in ("nq", "nq" + GZIP)]
+    return [*rdf, *indexes, REJECTS_FILE, VALIDATION_FILE, FINDINGS_STAGING, DESCRIPTION_FILE]
+
+
 class AtomicFiles:
     """Temporary files in one folder that replace their targets only on :meth:`commit`;
     whatever was not committed is deleted by :meth:`discard`."""
@@ -274,6 +289,9 @@ class OutputWriter:
         self.outdir = outdir
         self.formats = list(formats)
         outdir.mkdir(parents=True, exist_ok=True)
+        for name in run_files():  # temporary files of a run that was killed
+            for stale in outdir.glob(f".{name}.*.tmp"):
+                stale.unlink(missing_ok=True)
         self.files = AtomicFiles(outdir)
         self.triples = 0
         """Distinct triples written (each shared fact counted once)."""
@@ -401,7 +419,10 @@ class OutputWriter:
         if self._nquads is not None and self._nquads not in self.formats:
             self.files.drop(f"{BASENAME}.{self._nquads}")
             self.files.drop(self._index_name)
-        return self.files.commit()
+        written = self.files.commit()
+        for name in set(run_files()) - {path.name for path in written}:
+            (self.outdir / name).unlink(missing_ok=True)  # a previous run's, other options
+        return written
 
     def _close_streams(self) -> None:
         for stream in (*self._streams.values(), self._rejects, self.findings, self._index):

@@ -118,3 +118,9 @@ def value(term: object) -> str:
     """The text of an IRI or literal (pyoxigraph also types terms as RDF-star triples)."""
     assert isinstance(term, (ox.NamedNode, ox.Literal, ox.BlankNode)), term
     return term.value
+
+
+def output_files(folder: Path) -> dict[str, bytes]:
+    """The files of an output folder by name (not what a run keeps for the next one, in
+    its ``.pfocr-state`` folder)."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}

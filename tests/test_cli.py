@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLES, record_text, write_db
+from helpers import EXAMPLES, output_files, record_text, write_db
 
 from converter.cli import cli
 
@@ -25,6 +25,7 @@ def test_examples_convert_with_exit_0(tmp_path: Path) -> None:
     code, out, _ = run("convert", str(EXAMPLES), "-o", str(tmp_path), "-j", "1")
     assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".pfocr-state",
         "dataset.ttl",
         "pfocr.nt",
         "pfocr.ttl",
@@ -122,7 +123,7 @@ def test_output_is_identical_whatever_the_jobs(tmp_path: Path) -> None:
     for jobs in ("1", "2"):
         out = tmp_path / f"out{jobs}"
         run("convert", str(many), "-o", str(out), "-j", jobs, "--batch-size", "2")
-        outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
+        outputs.append(output_files(out))
     assert outputs[0] == outputs[1]
     assert outputs[0]["rejects.jsonl"].count(b'"duplicate"') == 8
 
@@ -130,7 +131,7 @@ def test_output_is_identical_whatever_the_jobs(tmp_path: Path) -> None:
 def test_failed_run_keeps_previous_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
     run("convert", str(EXAMPLES), "-o", str(out))
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = output_files(out)
 
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk on fire")
@@ -138,7 +139,7 @@ def test_failed_run_keeps_previous_outputs(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr("converter.write._reserialize", explode)  # at the end of the run
     with pytest.raises(RuntimeError):
         run("convert", str(EXAMPLES / "_figures" / "PMC9000003__ex-p53-f1.md"), "-o", str(out))
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert output_files(out) == before
 
 
 def test_console_script_runs(tmp_path: Path) -> None:

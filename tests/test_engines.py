@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLES, SAMPLE
+from helpers import EXAMPLES, SAMPLE, output_files
 
 from converter.cli import cli
 from converter.convert import ConvertOptions, convert_to_folder
@@ -17,7 +17,7 @@ from converter.write import FORMATS
 def outputs(inputs: Path, out: Path, engine: str, jobs: int) -> dict[str, bytes]:
     options = ConvertOptions(formats=list(FORMATS), engine=engine, jobs=jobs, batch_size=3)
     convert_to_folder([str(inputs)], out, options)
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    return output_files(out)
 
 
 @pytest.mark.parametrize("name", ["examples", "sample"])

@@ -74,6 +74,7 @@ def test_only_compressed_outputs_leave_no_plain_copy(tmp_path: Path) -> None:
     options = ConvertOptions(formats=["nt.gz", "trig.gz"], store=store)
     summary, _ = convert_to_folder([str(EXAMPLES)], out, options)
     assert sorted(p.name for p in out.iterdir()) == [
+        ".pfocr-state",
         "dataset.ttl",
         "pfocr.nt.gz",
         "pfocr.trig.gz",

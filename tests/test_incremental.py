@@ -1,0 +1,133 @@
+"""Re-runs into the same OUTDIR: only changed records are converted, and the outputs are the
+bytes of a full run on the same inputs."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+from helpers import EXAMPLES, genes_tsv, output_files, record_text, write_db
+
+from converter.cli import cli
+
+EXE = str(Path(sys.executable).with_name("pfocr-rdf"))
+FORMATS = "ttl,nt,nq,trig,nt.gz"
+GENE_ROW = "9606\tHomo sapiens\tPrimates\tTP53\tTP53\tTP53\t7157\tncbigene_symbol\t1\t0\t1"
+
+
+def convert(db: Path, out: Path, *options: str) -> str:
+    result = CliRunner().invoke(cli, ["convert", str(db), "-o", str(out), "-f", FORMATS, *options])
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+def full_run(db: Path, out: Path, *options: str) -> dict[str, bytes]:
+    shutil.rmtree(out, ignore_errors=True)
+    convert(db, out, *options)
+    return output_files(out)
+
+
+def database(tmp_path: Path) -> Path:
+    """A copy of examples/ and one record that is rejected (no description)."""
+    db = tmp_path / "db"
+    shutil.copytree(EXAMPLES, db)
+    broken = record_text("PMC9000009__ex-broken-f1").replace("  description: A test caption.\n", "")
+    (db / "_figures" / "PMC9000009__ex-broken-f1.md").write_text(broken)
+    return db
+
+
+def test_an_unchanged_rerun_takes_every_kept_outcome(tmp_path: Path) -> None:
+    db, out = database(tmp_path), tmp_path / "out"
+    first = full_run(db, out)
+    text = convert(db, out)
+    assert "5 records unchanged since the last run (their kept outcomes taken), 0 converted" in text
+    assert output_files(out) == first
+    assert "1 rejected" in text  # a rejected record stays rejected until its input changes
+
+
+def test_edits_additions_removals_and_sidecars_give_a_full_runs_bytes(tmp_path: Path) -> None:
+    db, out = database(tmp_path), tmp_path / "out"
+    convert(db, out)
+    g001 = db / "_figures" / "PMC9000001__ex-mapk-g001.md"
+    g001.write_text(g001.read_text().replace("EGFR to ERK signaling", "EGFR to ERK signalling"))
+    (db / "_figures" / "PMC9000003__ex-p53-f1.md").unlink()
+    (db / "_figures" / "PMC9000004__ex-new-f1.md").write_text(record_text("PMC9000004__ex-new-f1"))
+    genes = db / "_data" / "PMC9000001__ex-mapk-g002-genes.tsv"
+    genes.write_text(genes.read_text().replace("\tDUSP6\t1848\t", "\tDUSP6\t1849\t"))
+    text = convert(db, out)
+    # g001 edited, g002's sidecar changed, the new record added: 3 converted; kept: the
+    # glycolysis figure and the rejected record
+    assert "2 records unchanged since the last run (their kept outcomes taken), 3 converted" in text
+    assert output_files(out) == full_run(db, tmp_path / "full")
+    kept = next((out / ".pfocr-state").iterdir())
+    assert len(list(kept.iterdir())) == 5  # the removed record's outcome is gone
+
+
+def test_an_option_that_changes_conversions_converts_everything(tmp_path: Path) -> None:
+    db, out = database(tmp_path), tmp_path / "out"
+    convert(db, out)
+    result = CliRunner().invoke(
+        cli, ["convert", str(db), "-o", str(out), "-f", FORMATS, "--no-validate"]
+    )
+    assert "was made by another version of pfocr-rdf or with other options" in result.stderr
+    assert "unchanged since the last run" not in result.stdout
+    assert output_files(out) == full_run(db, tmp_path / "full", "--no-validate")
+    text = convert(db, out, "--no-validate", "-f", "ttl")  # other formats: still reused
+    assert "5 records unchanged" in text
+
+
+def test_full_converts_everything_again(tmp_path: Path) -> None:
+    db, out = database(tmp_path), tmp_path / "out"
+    first = full_run(db, out)
+    text = convert(db, out, "--full")
+    assert "unchanged since the last run" not in text
+    assert output_files(out) == first
+
+
+def test_a_damaged_kept_outcome_is_converted_again(tmp_path: Path) -> None:
+    db, out = database(tmp_path), tmp_path / "out"
+    first = full_run(db, out)
+    kept = next((out / ".pfocr-state").iterdir())
+    entries = sorted(kept.iterdir())
+    entries[0].write_bytes(entries[0].read_bytes()[:-10])  # cut short
+    data = bytearray(entries[1].read_bytes())
+    data[-1] ^= 0xFF  # one bit pattern changed
+    entries[1].write_bytes(bytes(data))
+    entries[2].write_bytes(b"not an entry")
+    result = CliRunner().invoke(cli, ["convert", str(db), "-o", str(out), "-f", FORMATS])
+    assert "3 outcomes kept in" in result.stderr and "were damaged" in result.stderr
+    assert "2 records unchanged" in result.stdout
+    assert output_files(out) == first
+    assert "Traceback" not in result.output
+
+
+def test_a_killed_run_then_a_rerun_gives_the_full_runs_outputs(tmp_path: Path) -> None:
+    figids = [f"PMC{1000 + i}__f{i}" for i in range(300)]
+    db = write_db(
+        tmp_path / "db",
+        {f: record_text(f) for f in figids},
+        {f"{f}-genes.tsv": genes_tsv(GENE_ROW) for f in figids},
+    )
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [EXE, "convert", str(db), "-o", str(out), "-q", "-j", "1", "--batch-size", "5"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until some records are kept, and not all
+        folders = list((out / ".pfocr-state").glob("*")) if out.is_dir() else []
+        if folders and len(list(folders[0].iterdir())) >= 20:
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert not (out / "pfocr.nt").exists()  # killed before the outputs were in place
+    text = convert(db, out)
+    assert "records unchanged since the last run" in text
+    assert output_files(out) == full_run(db, tmp_path / "full")
