@@ -24,7 +24,7 @@ from .pipeline import (
 )
 from .read import count_records, discover, orphan_sidecars
 from .report import FindingLog, Summary
-from .state import KeptState, fingerprint, record_key
+from .state import KeptState, Location, fingerprint, record_key
 from .store import LoadFile, LoadStats, load_into_store, rdf_format
 from .validate import DEFAULT_ENGINE, ntriples_bytes, validate_records
 from .vocab import figid_of, figid_of_single_figure
@@ -78,18 +78,24 @@ def convert_to_folder(
         kept = KeptState(outdir, fingerprint([f"validate={options.validate}", options.engine]))
         if notice := kept.prepare():
             summary.notices.append(notice)
-        keys: set[str] = set()
+        last_run, notice = kept.read_index()
+        if notice:
+            summary.notices.append(notice)
+        this_run: dict[str, Location] = {}
 
         def keyed(sources: Iterable[Source]) -> Iterator[Source]:
             for source in sources:
                 key = record_key(source)
-                if key is not None:
-                    keys.add(key)
-                yield replace(source, key=key)
+                kept_at = last_run.get(key) if key is not None else None
+                if key is not None and kept_at is not None:
+                    this_run[key] = kept_at
+                yield replace(source, key=key, kept_at=kept_at)
 
         def done(batch: BatchResult) -> None:
             summary.reused += batch.reused
             damaged[0] += batch.damaged
+            this_run.update(batch.kept)
+            kept.note(batch.kept)
             if progress is not None:
                 progress(len(batch.outcomes))
 
@@ -127,7 +133,7 @@ def convert_to_folder(
         written = writer.finish(
             before_commit=load if loader is not None else None, describe=description
         )
-    kept.forget_all_but(keys)
+    kept.write_index(this_run)
     if damaged[0]:
         summary.notices.append(
             f"{damaged[0]} outcomes kept in {kept.root} were damaged: those records were "

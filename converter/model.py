@@ -50,6 +50,8 @@ class Source:
     key: str | None = None
     """A digest of the record's inputs (its name, bytes and sidecars), when the run keeps
     what it converts for the next run."""
+    kept_at: tuple[str, int, int] | None = None
+    """Where the outcome the last run kept for this key lies, if it kept one."""
 
     @property
     def stem_figid(self) -> str | None:

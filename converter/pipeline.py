@@ -154,11 +154,13 @@ class BatchOptions:
 
 @dataclass
 class BatchResult:
-    """A batch's outcomes, and how many were kept ones (and how many kept ones were damaged)."""
+    """A batch's outcomes; how many were kept ones (and how many kept ones were damaged);
+    where the new ones were kept, by key."""
 
     outcomes: list[Outcome] = field(default_factory=list)
     reused: int = 0
     damaged: int = 0
+    kept: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
 
 def convert_batch(sources: Sequence[Source], options: BatchOptions) -> list[Outcome]:
@@ -171,21 +173,24 @@ def run_batch(sources: Sequence[Source], options: BatchOptions) -> BatchResult:
     (and reuse is on), else a new conversion, kept for the next run."""
     kept = options.kept
     result = BatchResult()
-    prefetch(sources)
+    new: list[tuple[str, Outcome]] = []
+    prefetch([source for source in sources if source.kept_at is None])
     for source in sources:
         outcome = None
-        if kept is not None and source.key is not None and options.reuse:
+        if kept is not None and source.kept_at is not None and options.reuse:
             try:
-                outcome = kept.load(source.key, options.formats)
+                outcome = kept.load(source.kept_at, options.formats)
             except DamagedEntry:
                 result.damaged += 1
         if outcome is not None:
             result.reused += 1
         else:
             outcome = convert_one(source, options)
-            if kept is not None and source.key is not None:
-                kept.keep(source.key, outcome)
+            if source.key is not None:
+                new.append((source.key, outcome))
         result.outcomes.append(outcome)
+    if kept is not None:
+        result.kept = kept.keep(new)
     return result
 
 
