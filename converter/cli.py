@@ -233,6 +233,12 @@ def convert(
     except StoreError as err:
         bar.close()
         raise click.ClickException(f"{err} (no output was changed)") from None
+    except OSError as err:  # a full disk, a folder that cannot be written
+        bar.close()
+        where = err.filename or outdir
+        raise click.ClickException(
+            f"cannot write {where}: {err.strerror or err} (no output was changed)"
+        ) from None
     bar.close()
     for notice in summary.notices:
         click.echo(notice, err=True)

@@ -21,6 +21,7 @@ import os
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -430,9 +431,17 @@ class OutputWriter:
                 stream.close()
 
     def close(self) -> None:
-        """Close the files; delete every temporary file not committed by :meth:`finish`."""
-        self._close_streams()
-        self.files.discard()
+        """Close the files; delete every temporary file not committed by :meth:`finish`
+        (also when the files cannot be closed: a full disk cannot take their last bytes)."""
+        try:
+            self._close_streams()
+        except OSError:
+            for stream in (*self._streams.values(), self._rejects, self.findings, self._index):
+                with suppress(OSError):
+                    if stream is not None:
+                        stream.close()
+        finally:
+            self.files.discard()
 
 
 def _reserialize(

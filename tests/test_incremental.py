@@ -3,13 +3,16 @@ bytes of a full run on the same inputs."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from helpers import EXAMPLES, genes_tsv, output_files, record_text, write_db
 
@@ -135,3 +138,37 @@ def test_a_killed_run_then_a_rerun_gives_the_full_runs_outputs(tmp_path: Path) -
     text = convert(db, out)
     assert "records unchanged since the last run" in text
     assert output_files(out) == full_run(db, tmp_path / "full")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs (needs the right to mount: skipped without it)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_full_disk_ends_clearly_and_keeps_the_previous_run(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    db, out = database(tmp_path), small_disk / "out"
+    convert(db, out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with open(small_disk / "filler", "wb") as filler, contextlib.suppress(OSError):
+        while True:  # the disk fills up
+            filler.write(bytes(65536))
+            filler.flush()
+    result = CliRunner().invoke(cli, ["convert", str(db), "-o", str(out), "--full"])
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output and "no output was changed" in result.output
+    assert "Traceback" not in result.output
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before  # the outputs and the kept state of the previous run
