@@ -70,7 +70,11 @@ def convert_to_folder(
         on_start(count_records(inputs))
     keep_nquads = options.store is not None
     output = OutputWriter(
-        outdir, options.formats, validation=options.validate, keep_nquads=keep_nquads
+        outdir,
+        options.formats,
+        validation=options.validate,
+        keep_nquads=keep_nquads,
+        owns_folder=True,
     )
     with closing(output) as writer:
         summary = Summary(findings=FindingLog(writer.findings))

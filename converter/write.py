@@ -285,9 +285,13 @@ class OutputWriter:
         *,
         validation: bool = True,
         keep_nquads: bool = False,
+        owns_folder: bool = False,
     ) -> None:
-        """``keep_nquads``: stage the N-Quads even if not asked for (to load a store)."""
+        """``keep_nquads``: stage the N-Quads even if not asked for (to load a store);
+        ``owns_folder``: the run owns the files of :func:`run_files` in ``outdir`` (a
+        conversion; not a ``validate`` run, whose input may be one of them)."""
         self.outdir = outdir
+        self.owns_folder = owns_folder
         self.formats = list(formats)
         outdir.mkdir(parents=True, exist_ok=True)
         for name in run_files():  # temporary files of a run that was killed
@@ -421,8 +425,9 @@ class OutputWriter:
             self.files.drop(f"{BASENAME}.{self._nquads}")
             self.files.drop(self._index_name)
         written = self.files.commit()
-        for name in set(run_files()) - {path.name for path in written}:
-            (self.outdir / name).unlink(missing_ok=True)  # a previous run's, other options
+        if self.owns_folder:
+            for name in set(run_files()) - {path.name for path in written}:
+                (self.outdir / name).unlink(missing_ok=True)  # a previous run's, other options
         return written
 
     def _close_streams(self) -> None:

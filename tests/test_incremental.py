@@ -172,3 +172,15 @@ def test_a_full_disk_ends_clearly_and_keeps_the_previous_run(
     assert "Traceback" not in result.output
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before  # the outputs and the kept state of the previous run
+
+
+def test_validate_into_the_output_folder_keeps_the_conversions_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    convert(EXAMPLES, out, "-f", "nq,ttl")
+    before = output_files(out)
+    result = CliRunner().invoke(cli, ["validate", str(out / "pfocr.nq"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    after = output_files(out)
+    assert {name: after[name] for name in ("pfocr.nq", "pfocr.ttl", "dataset.ttl")} == {
+        name: before[name] for name in ("pfocr.nq", "pfocr.ttl", "dataset.ttl")
+    }
