@@ -277,7 +277,7 @@ def validate(
     try:
         with _sigterm_interrupts():
             summary, written = validate_to_folder(
-                list(inputs), outdir, engine=engine, jobs=jobs, batch_size=batch_size
+                list(inputs), outdir, engine_name=engine, jobs=jobs, batch_size=batch_size
             )
     except KeyboardInterrupt:
         click.echo("interrupted: no output was changed", err=True)

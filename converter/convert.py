@@ -26,7 +26,7 @@ from .read import count_records, discover, orphan_sidecars
 from .report import FindingLog, Summary
 from .state import KeptState, Location, fingerprint, record_key
 from .store import LoadFile, LoadStats, load_into_store, rdf_format
-from .validate import DEFAULT_ENGINE, ntriples_bytes, validate_records
+from .validate import DEFAULT_ENGINE, engine, ntriples_bytes
 from .vocab import figid_of, figid_of_single_figure
 from .write import GZIP, OutputWriter, open_rdf
 
@@ -175,7 +175,7 @@ def validate_to_folder(
     inputs: Sequence[str],
     outdir: Path,
     *,
-    engine: str = DEFAULT_ENGINE,
+    engine_name: str = DEFAULT_ENGINE,
     jobs: int = 1,
     batch_size: int = DEFAULT_BATCH_SIZE,
     stdin: io.BufferedIOBase | None = None,
@@ -191,11 +191,11 @@ def validate_to_folder(
     with closing(OutputWriter(outdir, formats=[])) as writer:
         summary = Summary(findings=FindingLog(writer.findings))
         sources = discover(records, stdin=stdin)
-        options = BatchOptions(validate=True, engine=engine)
+        options = BatchOptions(validate=True, engine=engine_name)
         for outcome in convert_all(sources, options, jobs=jobs, batch_size=batch_size):
             _account(summary, writer, outcome)
         for path in rdf_files:
-            for outcome in _validate_rdf_file(path, batch_size, engine):
+            for outcome in _validate_rdf_file(path, engine_name):
                 _account(summary, writer, outcome)
         summary.findings.close_report()
         written = writer.finish()
@@ -203,7 +203,7 @@ def validate_to_folder(
     return summary, written
 
 
-def _validate_rdf_file(path: Path, batch_size: int, engine: str) -> list[Outcome]:
+def _validate_rdf_file(path: Path, engine_name: str) -> list[Outcome]:
     """One outcome per named graph of ``path`` (and one for its default graph)."""
     try:
         with open_rdf(path) as stream:
@@ -225,20 +225,16 @@ def _validate_rdf_file(path: Path, batch_size: int, engine: str) -> list[Outcome
         graphs = {
             name: [*triples, *_reachable(triples, by_subject)] for name, triples in graphs.items()
         }
-    figids = {name: figid_of(name) or figid_of_single_figure(graphs[name]) for name in graphs}
-    names = list(graphs)
+    checker = engine(engine_name)
     outcomes: list[Outcome] = []
-    for start in range(0, len(names), batch_size):
-        batch = names[start : start + batch_size]
-        texts = [ntriples_bytes(graphs[n]) for n in batch]
-        results = validate_records(texts, engine)
-        for name, findings in zip(batch, results, strict=True):
-            figid = figids[name]
-            if any(f.is_violation for f in findings):
-                reason = violation_reason(findings)
-                outcomes.append(Rejected(str(path), figid, Stage.VALIDATE, reason, findings))
-            else:
-                outcomes.append(Converted(str(path), figid or name, None, Stats(), findings))
+    for name, triples in graphs.items():
+        figid = figid_of(name) or figid_of_single_figure(triples)
+        findings = checker.validate(ntriples_bytes(triples))
+        if any(f.is_violation for f in findings):
+            reason = violation_reason(findings)
+            outcomes.append(Rejected(str(path), figid, Stage.VALIDATE, reason, findings))
+        else:
+            outcomes.append(Converted(str(path), figid or name, None, Stats(), findings))
     return outcomes
 
 

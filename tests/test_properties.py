@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from converter.convert import ConvertOptions, convert_to_folder
 from converter.model import Stage, present
-from converter.pipeline import BatchOptions, Converted, Rejected, convert_batch
+from converter.pipeline import BatchOptions, Converted, Rejected, convert_one
 from converter.read import discover
 from converter.write import STREAMED_FORMATS, turtle_header
 
@@ -112,7 +112,8 @@ def test_any_text_is_converted_or_rejected_and_parses(
         )
 
         options = BatchOptions(formats=STREAMED_FORMATS)
-        (outcome,) = convert_batch(list(discover([str(root)])), options)
+        (source,) = discover([str(root)])
+        outcome = convert_one(source, options)
 
     event(f"rejected at {outcome.stage.value}" if isinstance(outcome, Rejected) else "converted")
     if isinstance(outcome, Rejected):
