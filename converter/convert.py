@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .describe import DATASET, RunFacts, Statistics, created_date, describe, write_description
-from .model import Source, Stage, Stats
+from .model import Location, Source, Stage, Stats
 from .pipeline import (
     DEFAULT_BATCH_SIZE,
     BatchOptions,
@@ -24,7 +24,7 @@ from .pipeline import (
 )
 from .read import count_records, discover, orphan_sidecars
 from .report import FindingLog, Summary
-from .state import KeptState, Location, fingerprint, record_key
+from .state import KeptState, fingerprint, record_key
 from .store import LoadFile, LoadStats, load_into_store, rdf_format
 from .validate import DEFAULT_ENGINE, engine, ntriples_bytes
 from .vocab import figid_of, figid_of_single_figure

@@ -31,6 +31,10 @@ class RecordError(Exception):
         self.file = file
 
 
+Location = tuple[str, int, int]
+"""Where a kept outcome lies: pack file name, offset, length."""
+
+
 class DamagedEntry(Exception):
     """Something a run kept for the next run cannot be read back (cut short, altered,
     foreign): it is never trusted."""
@@ -50,7 +54,7 @@ class Source:
     key: str | None = None
     """A digest of the record's inputs (its name, bytes and sidecars), when the run keeps
     what it converts for the next run."""
-    kept_at: tuple[str, int, int] | None = None
+    kept_at: Location | None = None
     """Where the outcome the last run kept for this key lies, if it kept one."""
 
     @property

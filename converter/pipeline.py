@@ -24,7 +24,7 @@ import pyoxigraph as ox
 from .describe import Tally
 from .enrich import enrich
 from .expand import expand
-from .model import DamagedEntry, Record, RecordError, Source, Stage, Stats
+from .model import DamagedEntry, Location, Record, RecordError, Source, Stage, Stats
 from .read import load_record, prefetch
 from .validate import DEFAULT_ENGINE, Finding, engine
 from .write import RecordRdf, serialize_record
@@ -160,7 +160,7 @@ class BatchResult:
     outcomes: list[Outcome] = field(default_factory=list)
     reused: int = 0
     damaged: int = 0
-    kept: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    kept: dict[str, Location] = field(default_factory=dict)
 
 
 def run_batch(sources: Sequence[Source], options: BatchOptions) -> BatchResult:

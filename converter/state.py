@@ -32,7 +32,7 @@ import xxhash
 
 from . import __version__
 from .describe import Counts, Tally
-from .model import DamagedEntry, Source, Stage, Stats
+from .model import DamagedEntry, Location, Source, Stage, Stats
 from .pipeline import Converted, Outcome, Rejected
 from .read import SIDECAR_KINDS
 from .resources import PACKAGE_DIR, data_dir
@@ -41,8 +41,6 @@ from .write import RecordRdf, own_graph_parts
 
 STATE_DIR = ".pfocr-state"
 INDEX_FILE = "index.tsv"
-Location = tuple[str, int, int]
-"""Where a kept outcome lies: pack file name, offset, length."""
 MAGIC = b"pfocr-rdf kept outcome 1\n"
 LIBRARIES = ("pyoxigraph", "pyld", "PyYAML", "shacl", "pyshacl", "rdflib")
 
