@@ -97,13 +97,12 @@ def convert_to_folder(
 
         def done(batch: BatchResult) -> None:
             summary.reused += batch.reused
-            damaged[0] += batch.damaged
+            summary.damaged += batch.damaged
             this_run.update(batch.kept)
             kept.note(batch.kept)
             if progress is not None:
                 progress(len(batch.outcomes))
 
-        damaged = [0]
         batch_options = BatchOptions(
             options.validate,
             options.engine,
@@ -138,9 +137,9 @@ def convert_to_folder(
             before_commit=load if loader is not None else None, describe=description
         )
     kept.write_index(this_run)
-    if damaged[0]:
+    if summary.damaged:
         summary.notices.append(
-            f"{damaged[0]} outcomes kept in {kept.root} were damaged: those records were "
+            f"{summary.damaged} outcomes kept in {kept.root} were damaged: those records were "
             "converted again"
         )
     summary.orphans = orphan_sidecars(inputs)

@@ -148,6 +148,8 @@ class Summary:
     """What loading the store changed, when the load updated it by the differences."""
     reused: int = 0
     """Records whose kept outcome was taken (their inputs unchanged since the last run)."""
+    damaged: int = 0
+    """Kept outcomes that could not be trusted (those records were converted again)."""
     notices: list[str] = field(default_factory=list)
     """One-line notices about the run (what it kept was dropped or damaged)."""
 
