@@ -179,25 +179,25 @@ def load_into_store(store_dir: Path, files: Sequence[LoadFile]) -> LoadStats:
     """
     start = time.perf_counter()
     indexed = [file for file in files if file.index is not None]
-    run = indexed[0] if len(indexed) == 1 else None  # one convert output per store
+    run = _Run.of(indexed[0]) if len(indexed) == 1 else None  # one convert output per store
     if store_dir.exists():
         store = open_store(store_dir, create=False)
         loaded = _loaded(store_dir) if run is not None else None
         if run is not None and loaded is not None:
             changes = _update(store, run, *loaded)
-            stats = _load_transactions(store, [f for f in files if f is not run])
+            stats = _load_transactions(store, [f for f in files if f is not run.file])
             stats.files += 1
             stats.quads += changes.quads
             stats.update = changes.counts
         else:
             stats = _load_transactions(store, files)
-            if run is not None and (store_dir / LOADED_DIR).exists():
-                stats.notice = (
-                    f"the note of the last load in {store_dir / LOADED_DIR} is damaged: every "
-                    "figure graph was replaced"
-                )
-            if run is not None and run.index is not None:  # what the last load put there
-                _remove_gone(store, read_index(run.index, run.path), {})  # is unknown: none stays
+            if run is not None:
+                if (store_dir / LOADED_DIR).exists():
+                    stats.notice = (
+                        f"the note of the last load in {store_dir / LOADED_DIR} is damaged: "
+                        "every figure graph was replaced"
+                    )
+                _remove_gone(store, run.spans, {})  # what was there is unknown: none stays
         if run is not None:
             _remember_loaded(store_dir, run)
     else:
@@ -215,6 +215,27 @@ def load_into_store(store_dir: Path, files: Sequence[LoadFile]) -> LoadStats:
     stats.graphs = sum(1 for _ in store.named_graphs())
     stats.seconds = time.perf_counter() - start
     return stats
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A convert output being loaded: its N-Quads file, its graph index (read once), and
+    its shared facts (read once, from the ranges the index gives)."""
+
+    file: LoadFile
+    spans: dict[str, GraphSpan]
+    shared: bytes
+
+    @classmethod
+    def of(cls, file: LoadFile) -> _Run:
+        assert file.index is not None
+        spans = read_index(file.index, file.path)
+        try:
+            with open(file.path, "rb") as data:
+                shared = b"".join(_read_span(data, span.shared) for span in spans.values())
+        except OSError as err:
+            raise StoreError(f"{file.path}: cannot read: {err}") from None
+        return cls(file, spans, shared)
 
 
 @dataclass
@@ -235,20 +256,16 @@ def _loaded(store_dir: Path) -> tuple[dict[str, str], bytes] | None:
         return None
 
 
-def _remember_loaded(store_dir: Path, run: LoadFile) -> None:
+def _remember_loaded(store_dir: Path, run: _Run) -> None:
     """Note the figure graphs and the shared facts of ``run``, now in the store. The note
     replaces the previous one only once complete: a load interrupted before that leaves the
     previous note, from which the next load updates the store again (each step of an update
     can be done twice)."""
-    assert run.index is not None
-    spans = read_index(run.index, run.path)
     folder, staging = store_dir / LOADED_DIR, store_dir / f".{LOADED_DIR}.new"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    with open(run.path, "rb") as data, open(staging / "shared.nt", "wb") as shared:
-        for span in spans.values():
-            shared.write(_read_span(data, span.shared))
-    rows = "".join(f"{figure}\t{span.digest}\n" for figure, span in spans.items())
+    (staging / "shared.nt").write_bytes(run.shared)
+    rows = "".join(f"{figure}\t{span.digest}\n" for figure, span in run.spans.items())
     (staging / "graphs.tsv").write_text(rows, encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(staging, folder)
@@ -275,20 +292,17 @@ def _read_span(data: IO[bytes], span: tuple[int, int]) -> bytes:
     return gzip.decompress(chunk) if chunk[:2] == GZIP_MAGIC else chunk
 
 
-def _update(store: ox.Store, run: LoadFile, loaded: dict[str, str], shared: bytes) -> _Update:
-    """Bring the store from what was loaded last to ``run``: replace the figure graphs whose
-    digest changed, add the new ones, remove those of records that are gone, and add and
-    remove the shared facts by the difference."""
-    assert run.index is not None
-    spans = read_index(run.index, run.path)
+def _update(store: ox.Store, run: _Run, loaded: dict[str, str], shared: bytes) -> _Update:
+    """Bring the store from what was loaded last (``loaded``: graph digests, ``shared``:
+    shared facts) to ``run``: replace the figure graphs whose digest changed, add the new
+    ones, remove those of records that are gone, and add and remove the shared facts by
+    the difference."""
     counts, quads = GraphChanges(), 0
     try:
-        counts.removed = _remove_gone(store, spans, loaded)
-        with open(run.path, "rb") as data:
+        counts.removed = _remove_gone(store, run.spans, loaded)
+        with open(run.file.path, "rb") as data:
             batch: list[ox.Quad] = []
-            chunks: list[bytes] = []
-            for figure, span in spans.items():
-                chunks.append(_read_span(data, span.shared))
+            for figure, span in run.spans.items():
                 if loaded.get(figure) == span.digest:
                     counts.unchanged += 1
                     continue
@@ -304,7 +318,7 @@ def _update(store: ox.Store, run: LoadFile, loaded: dict[str, str], shared: byte
                     batch.clear()
             store.extend(batch)
             quads += len(batch)
-        new_lines = b"".join(chunks).splitlines(keepends=True)
+        new_lines = run.shared.splitlines(keepends=True)
         old_lines = shared.splitlines(keepends=True)
         stale = _missing_from(old_lines, new_lines)
         fresh = _missing_from(new_lines, old_lines)
@@ -316,7 +330,7 @@ def _update(store: ox.Store, run: LoadFile, loaded: dict[str, str], shared: byte
         store.flush()
     except SyntaxError as err:
         raise StoreError(
-            f"{run.path}: not valid N-Quads where its graph index points: {err}"
+            f"{run.file.path}: not valid N-Quads where its graph index points: {err}"
         ) from None
     except OSError as err:
         raise StoreError(f"cannot update the store: {err}") from None
