@@ -21,7 +21,6 @@ import os
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -392,7 +391,9 @@ class OutputWriter:
         """
         if self._index is not None and self._nquads is not None:
             self._index.write(f"{INDEX_END}\t{self._streams[self._nquads].tell()}\n")
-        self._close_streams()
+        error = self._close_streams()
+        if error is not None:
+            raise error
         nquads = self.files.pending(f"{BASENAME}.{self._nquads}") if self._nquads else None
         for name in self.formats:
             if base_format(name) not in STREAMED_FORMATS:
@@ -430,23 +431,22 @@ class OutputWriter:
                 (self.outdir / name).unlink(missing_ok=True)  # a previous run's, other options
         return written
 
-    def _close_streams(self) -> None:
+    def _close_streams(self) -> OSError | None:
+        """Close every file, even when one cannot take its last bytes (a full disk);
+        returns the first error."""
+        first = None
         for stream in (*self._streams.values(), self._rejects, self.findings, self._index):
             if stream is not None and not stream.closed:
-                stream.close()
+                try:
+                    stream.close()
+                except OSError as err:
+                    first = first or err
+        return first
 
     def close(self) -> None:
-        """Close the files; delete every temporary file not committed by :meth:`finish`
-        (also when the files cannot be closed: a full disk cannot take their last bytes)."""
-        try:
-            self._close_streams()
-        except OSError:
-            for stream in (*self._streams.values(), self._rejects, self.findings, self._index):
-                with suppress(OSError):
-                    if stream is not None:
-                        stream.close()
-        finally:
-            self.files.discard()
+        """Close the files; delete every temporary file not committed by :meth:`finish`."""
+        self._close_streams()
+        self.files.discard()
 
 
 def _reserialize(
