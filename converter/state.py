@@ -136,12 +136,7 @@ class KeptState:
             return {}
         data = b"".join(entry for _, entry in entries)
         name = f"{xxhash.xxh3_128_hexdigest(data)}.pack"
-        temp = self.folder / f".{name}.{os.getpid()}.tmp"
-        try:
-            temp.write_bytes(data)
-            os.replace(temp, self.folder / name)
-        except OSError:
-            temp.unlink(missing_ok=True)
+        if not _write_whole(self.folder / name, data):
             return {}
         where, offset = {}, 0
         for key, entry in entries:
@@ -170,28 +165,38 @@ class KeptState:
         """Add new outcomes to the index as they are kept, so that a run stopped half-way
         leaves what it converted for the next."""
         if where:
-            rows = "".join(f"{key}\t{p}\t{o}\t{n}\n" for key, (p, o, n) in where.items())
             try:
-                with open(self.folder / INDEX_FILE, "a", encoding="utf-8") as stream:
-                    stream.write(rows)
+                with open(self.folder / INDEX_FILE, "ab") as stream:
+                    stream.write(_index_rows(where))
             except OSError:
                 pass  # not noted (a full disk): converted again next time
 
     def write_index(self, index: dict[str, Location]) -> None:
         """Replace the index by this run's outcomes (atomically), and delete the packs that
         no outcome of it lies in, and temporary files left behind."""
-        temp = self.folder / f".{INDEX_FILE}.{os.getpid()}.tmp"
-        rows = "".join(f"{key}\t{p}\t{o}\t{n}\n" for key, (p, o, n) in index.items())
-        try:
-            temp.write_text(rows, encoding="utf-8")
-            os.replace(temp, self.folder / INDEX_FILE)
-        except OSError:
-            temp.unlink(missing_ok=True)
+        if not _write_whole(self.folder / INDEX_FILE, _index_rows(index)):
             return
         used = {pack for pack, _, _ in index.values()} | {INDEX_FILE}
         for path in self.folder.iterdir():
             if path.name not in used:
                 path.unlink(missing_ok=True)
+
+
+def _index_rows(where: dict[str, Location]) -> bytes:
+    return "".join(f"{key}\t{p}\t{o}\t{n}\n" for key, (p, o, n) in where.items()).encode()
+
+
+def _write_whole(path: Path, data: bytes) -> bool:
+    """Write ``path`` under a temporary name, then rename it into place: it is whole or
+    absent. False when it cannot be written (a full disk), and nothing is left."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    except OSError:
+        temp.unlink(missing_ok=True)
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- entries
