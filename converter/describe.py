@@ -179,9 +179,9 @@ def describe(
 ) -> list[ox.Triple]:
     """The triples of ``dataset.ttl``, each subject's together; ``files`` maps each output
     file name to its data."""
-    by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+    by_subject: dict[str, list[ox.Triple]] = {}
     for triple in _Description(stats, files, run, created).triples():
-        by_subject.setdefault(triple.subject, []).append(triple)  # type: ignore[arg-type]
+        by_subject.setdefault(str(triple.subject), []).append(triple)
     return [triple for triples in by_subject.values() for triple in triples]
 
 
