@@ -23,7 +23,7 @@ import xxhash
 
 from . import __version__
 from . import vocab as v
-from .write import GZIP, DigestSet, base_format
+from .write import GZIP, base_format
 
 DATASET = "https://pfocr.wikipathways.org/rdf/pfocr"
 """The summary-level dataset, and the named graph a store keeps the description in."""
@@ -86,6 +86,21 @@ class Counts:
         self.classes.update(other.classes)
         self.links.update(other.links)
 
+    def subtract(self, other: Counts) -> None:
+        """Take ``other``'s counts away (a record no longer written as before)."""
+        for mine, theirs in zip(self.parts(), other.parts(), strict=True):
+            mine.subtract(theirs)
+            for key in [key for key, count in mine.items() if count <= 0]:
+                del mine[key]
+
+    def parts(self) -> tuple[Counter[str], Counter[str], Counter[str]]:
+        return self.properties, self.classes, self.links
+
+    @classmethod
+    def from_parts(cls, parts: Sequence[dict[str, int]]) -> Counts:
+        properties, classes, links = parts
+        return cls(Counter(properties), Counter(classes), Counter(links))
+
 
 @dataclass
 class Tally:
@@ -110,35 +125,39 @@ class Tally:
 
 
 class Statistics:
-    """VoID counts of the triples written, each counted once: the records' own graphs from
-    their tallies, the shared facts (each written once) counted here."""
+    """VoID counts of the triples written, each counted once, record by record: a
+    record's own graph from its tally, and the shared facts it was the first to state."""
 
-    def __init__(self) -> None:
-        self.counts = Counts()
-        self._count = self.counts.counter()
+    def __init__(self, counts: Counts | None = None) -> None:
+        """``counts``: where to start from (a re-run's, from the last run's)."""
+        self.counts = counts if counts is not None else Counts()
         self.example: str | None = None
-        self._figure_subjects = 0
-        self._other_subjects = DigestSet()
+        self.figure_subjects = 0
+        self.other_subjects = 0
+        """Distinct subjects outside the figures' own IRIs (set by the writer of the run)."""
         self._content = xxhash.xxh3_128()
 
-    def add_record(self, figure: str, own: bytes, tally: Tally, shared: bytes) -> None:
-        """A record as written: its own graph (N-Triples, and its tally) and its new shared
-        facts (N-Triples lines grouped by subject)."""
+    def add_record(self, figure: str, own: bytes, tally: Tally, shared: bytes) -> RecordCounts:
+        """A record as written: its own graph (N-Triples, and its tally) and the shared
+        facts it was the first to state (N-Triples lines); returns its counts."""
+        counts = Counts()
+        counts.update(tally.counts)
+        count = counts.counter()
+        for line in shared.splitlines():
+            _subject, predicate, rest = line.split(b" ", 2)
+            count("", predicate.decode(), rest[:-2].decode())
+        self.counts.update(counts)
+        written = RecordCounts(counts, tally.figure_subjects, _digest(own, shared))
+        self.add_unchanged(figure, written.figure_subjects, written.digest)
+        return written
+
+    def add_unchanged(self, figure: str, figure_subjects: int, digest: bytes) -> None:
+        """A record written as the last run wrote it (its counts are in the starting
+        counts)."""
         if self.example is None:
             self.example = figure
-        self._content.update(own)
-        self._content.update(shared)
-        self.counts.update(tally.counts)
-        self._figure_subjects += tally.figure_subjects
-        for other in tally.other_subjects:
-            self._other_subjects.add(other.encode())
-        last = b""
-        for line in shared.splitlines():
-            subject, predicate, rest = line.split(b" ", 2)
-            if subject != last:  # a subject's lines are consecutive
-                last = subject
-                self._other_subjects.add(subject)
-            self._count("", predicate.decode(), rest[:-2].decode())
+        self.figure_subjects += figure_subjects
+        self._content.update(digest)
 
     @property
     def triples(self) -> int:
@@ -146,12 +165,29 @@ class Statistics:
 
     @property
     def distinct_subjects(self) -> int:
-        return self._figure_subjects + len(self._other_subjects)
+        return self.figure_subjects + self.other_subjects
 
     @property
     def version(self) -> str:
-        """The output's version: a digest of its content (the N-Triples, in order)."""
+        """The output's version: a digest of its content (each record's N-Triples, in
+        order)."""
         return f"content-{self._content.hexdigest()[:16]}"
+
+
+@dataclass(frozen=True)
+class RecordCounts:
+    """What a record adds to the statistics: its counts, its subjects under the figure IRI
+    and a digest of its N-Triples as written."""
+
+    counts: Counts
+    figure_subjects: int
+    digest: bytes
+
+
+def _digest(own: bytes, shared: bytes) -> bytes:
+    digest = xxhash.xxh3_128(own)
+    digest.update(shared)
+    return digest.digest()
 
 
 @dataclass(frozen=True)

@@ -216,9 +216,11 @@ def convert_all(
     jobs: int = 1,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_batch: Callable[[BatchResult], None] | None = None,
+    figids: FigidRegister | None = None,
 ) -> Iterator[Outcome]:
-    """Outcomes for ``sources`` in input order, duplicates of an earlier figid rejected;
-    ``on_batch`` is told of each batch done.
+    """Outcomes for ``sources`` in input order, duplicates of an earlier figid rejected
+    (figids seen are noted in ``figids``; without it, no figid is checked); ``on_batch`` is
+    told of each batch done.
 
     Sources are consumed as they come; with ``jobs > 1`` and more than one batch, batches
     are converted by a pool of worker processes and their results taken in order.
@@ -227,7 +229,6 @@ def convert_all(
     all_batches = _batches(sources, batch_size)
     lookahead = list(islice(all_batches, 2))
     batches = chain(lookahead, all_batches)
-    seen: dict[str, str] = {}
     if jobs > 1 and len(lookahead) > 1:
         context = multiprocessing.get_context("spawn")
         in_flight = threading.BoundedSemaphore(BATCHES_IN_FLIGHT_PER_JOB * jobs)
@@ -244,9 +245,9 @@ def convert_all(
 
         with context.Pool(jobs, initializer=_worker_init) as pool:
             results = released(pool.imap(worker, throttled()))
-            yield from _deduplicated(results, seen, on_batch)
+            yield from _deduplicated(results, figids, on_batch)
     else:
-        yield from _deduplicated(map(worker, batches), seen, on_batch)
+        yield from _deduplicated(map(worker, batches), figids, on_batch)
 
 
 def _worker_init() -> None:
@@ -257,23 +258,33 @@ def _worker_init() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+class FigidRegister:
+    """The figids converted so far in a run, each with the record it came from."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def duplicate(self, source: str, figid: str) -> Rejected | None:
+        """The rejection of a record whose figid an earlier record has; else None (and the
+        figid is noted as this record's)."""
+        earlier = self._seen.get(figid)
+        if earlier is None:
+            self._seen[figid] = source
+            return None
+        return Rejected(
+            source, figid, Stage.DUPLICATE, f"figid {figid!r} was already converted from {earlier}"
+        )
+
+
 def _deduplicated(
     results: Iterable[BatchResult],
-    seen: dict[str, str],
+    figids: FigidRegister | None,
     on_batch: Callable[[BatchResult], None] | None,
 ) -> Iterator[Outcome]:
     for result in results:
         for outcome in result.outcomes:
-            if isinstance(outcome, Converted):
-                if outcome.figid in seen:
-                    outcome = Rejected(
-                        outcome.source,
-                        outcome.figid,
-                        Stage.DUPLICATE,
-                        f"figid {outcome.figid!r} was already converted from {seen[outcome.figid]}",
-                    )
-                else:
-                    seen[outcome.figid] = outcome.source
+            if figids is not None and isinstance(outcome, Converted):
+                outcome = figids.duplicate(outcome.source, outcome.figid) or outcome
             yield outcome
         if on_batch is not None:
             on_batch(result)

@@ -36,13 +36,14 @@ from .model import DamagedEntry, Location, Source, Stage, Stats
 from .pipeline import Converted, Outcome, Rejected
 from .read import SIDECAR_KINDS
 from .resources import PACKAGE_DIR, data_dir
+from .splice import LAYOUT_FILE, SIDE_FILES
 from .validate import Finding
 from .write import RecordRdf, own_graph_parts
 
 STATE_DIR = ".pfocr-state"
 INDEX_FILE = "index.tsv"
 MAGIC = b"pfocr-rdf kept outcome 1\n"
-LIBRARIES = ("pyoxigraph", "pyld", "PyYAML", "shacl", "pyshacl", "rdflib")
+LIBRARIES = ("pyoxigraph", "pyld", "PyYAML", "shacl", "pyshacl", "rdflib", "numpy")
 
 
 def fingerprint(options: Iterable[str]) -> str:
@@ -173,10 +174,11 @@ class KeptState:
 
     def write_index(self, index: dict[str, Location]) -> None:
         """Replace the index by this run's outcomes (atomically), and delete the packs that
-        no outcome of it lies in, and temporary files left behind."""
+        no outcome of it lies in, and temporary files left behind (the layout stays)."""
         if not _write_whole(self.folder / INDEX_FILE, _index_rows(index)):
             return
-        used = {pack for pack, _, _ in index.values()} | {INDEX_FILE}
+        used = {pack for pack, _, _ in index.values()} | {INDEX_FILE, LAYOUT_FILE}
+        used |= set(SIDE_FILES.values())
         for path in self.folder.iterdir():
             if path.name not in used:
                 path.unlink(missing_ok=True)

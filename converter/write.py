@@ -15,12 +15,14 @@ temporary files and leaves the previous outputs untouched, never a half-written 
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -87,6 +89,49 @@ N-Quads file's size, so an index is never used with another file."""
 INDEX_END = "#size"
 FINDINGS_STAGING = "validation.nt"
 """The SHACL results as they arrive; turned into VALIDATION_FILE at the end, never kept."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Where a record was written: its part of each streamed output, in the order of
+    :attr:`OutputWriter.streamed_formats`, as (start, middle, end) byte offsets: its own
+    graph from start to middle, then the shared facts it was the first to state."""
+
+    figure: str
+    own_digest: str
+    """A digest of its own graph (N-Triples), for the graph index."""
+    spans: tuple[int, ...]
+
+
+def _at_once(calls: list[Callable[[], None]]) -> None:
+    """Run ``calls`` each in its own thread, and raise the first error. For calls that wait
+    on the kernel (copies, closes), which run at the same time."""
+    if len(calls) < 2:
+        for call in calls:
+            call()
+        return
+    with ThreadPoolExecutor(len(calls)) as pool:
+        for done in [pool.submit(call) for call in calls]:
+            done.result()
+
+
+def _copy_range(source: IO[bytes], target: IO[bytes], offset: int, length: int) -> None:
+    """Copy ``length`` bytes of ``source`` from ``offset`` to the end of ``target``, in the
+    kernel where the file system allows it."""
+    target.flush()
+    position = target.tell()
+    while length > 0:
+        try:
+            done = os.copy_file_range(source.fileno(), target.fileno(), length, offset, position)
+        except OSError as err:
+            if err.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            piece = os.pread(source.fileno(), min(length, 1 << 24), offset)
+            done = os.pwrite(target.fileno(), piece, position)
+        if done == 0:
+            raise OSError(f"{source.name} is shorter than the last run left it")
+        offset, position, length = offset + done, position + done, length - done
+    target.seek(position)
 
 
 @dataclass(frozen=True)
@@ -172,16 +217,18 @@ def in_graph(ntriples: bytes, graph: str) -> bytes:
 
 
 class DigestSet:
-    """An exact set of lines, kept as their 128-bit xxh3 digests in an open-addressing table
-    of two 64-bit arrays: 16 bytes a slot, where a Python set of digests takes about 100
-    bytes an entry. Two different lines share a digest with a probability of about 2^-128
-    per pair: never, in any run."""
+    """An exact set of lines, each with a number (the order in which it was added), kept as
+    their 128-bit xxh3 digests in an open-addressing table of two 64-bit arrays and one
+    32-bit array: 20 bytes a slot, where a Python dict of digests takes about 150 bytes an
+    entry. Two different lines share a digest with a probability of about 2^-128 per pair:
+    never, in any run."""
 
     MAX_LOAD = 0.75
 
     def __init__(self, capacity: int = 1 << 16) -> None:
         self._high = array("Q", bytes(8 * capacity))
         self._low = array("Q", bytes(8 * capacity))
+        self._numbers = array("I", bytes(4 * capacity))
         self._mask = capacity - 1
         self._count = 0
 
@@ -190,36 +237,61 @@ class DigestSet:
 
     def add(self, line: bytes) -> bool:
         """Add a line; whether it was new."""
+        return self.number(line)[1]
+
+    def number(self, line: bytes) -> tuple[int, bool]:
+        """The number of a line (a new one gets the next), and whether it was new."""
         digest = xxhash.xxh3_128_intdigest(line)
         high, low = (digest >> 64) | 1, digest & 0xFFFF_FFFF_FFFF_FFFF  # high 0: empty slot
-        if self._insert(high, low):
+        number = self._insert(high, low, self._count)
+        if number == self._count:
             self._count += 1
             if self._count > self.MAX_LOAD * (self._mask + 1):
                 self._grow()
-            return True
-        return False
+            return number, True
+        return number, False
 
-    def _insert(self, high: int, low: int) -> bool:
+    def _insert(self, high: int, low: int, number: int) -> int:
+        """Put ``number`` in the digest's slot unless the digest is there; its number."""
         highs, lows, mask = self._high, self._low, self._mask
         slot = (high ^ low) & mask
         while True:
             there = highs[slot]
             if there == 0:
-                highs[slot], lows[slot] = high, low
-                return True
+                highs[slot], lows[slot], self._numbers[slot] = high, low, number
+                return number
             if there == high and lows[slot] == low:
-                return False
+                return self._numbers[slot]
             slot = (slot + 1) & mask
 
     def _grow(self) -> None:
-        highs, lows = self._high, self._low
+        highs, lows, numbers = self._high, self._low, self._numbers
         capacity = 2 * (self._mask + 1)
         self._high = array("Q", bytes(8 * capacity))
         self._low = array("Q", bytes(8 * capacity))
+        self._numbers = array("I", bytes(4 * capacity))
         self._mask = capacity - 1
-        for high, low in zip(highs, lows, strict=True):
+        for high, low, number in zip(highs, lows, numbers, strict=True):
             if high:
-                self._insert(high, low)
+                self._insert(high, low, number)
+
+    def tables(self) -> tuple[bytes, bytes, bytes]:
+        """The table as bytes, for :meth:`from_tables`."""
+        return self._high.tobytes(), self._low.tobytes(), self._numbers.tobytes()
+
+    @classmethod
+    def from_tables(cls, high: bytes, low: bytes, numbers: bytes, count: int) -> DigestSet:
+        """The set :meth:`tables` gave (``count`` lines in it)."""
+        table = cls(capacity=1)
+        table._high, table._low, table._numbers = array("Q"), array("Q"), array("I")
+        table._high.frombytes(high)
+        table._low.frombytes(low)
+        table._numbers.frombytes(numbers)
+        capacity = len(table._high)
+        if capacity & (capacity - 1) or not len(table._low) == len(table._numbers) == capacity:
+            raise ValueError("not a digest table")
+        table._mask, table._count = capacity - 1, count
+        return table
 
 
 def run_files() -> list[str]:
@@ -252,8 +324,9 @@ class AtomicFiles:
         os.umask(umask)
         done = []
         for target, temp in self._pending.items():
-            temp.chmod(0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual mode
-            os.replace(temp, target)
+            if temp != target:  # not kept as it was
+                temp.chmod(0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual mode
+                os.replace(temp, target)
             done.append(target)
         self._pending.clear()
         return done
@@ -262,13 +335,24 @@ class AtomicFiles:
         """The temporary file that will become ``folder/name``, if there is one."""
         return self._pending.get(self.folder / name)
 
+    def keep(self, name: str) -> None:
+        """Keep ``folder/name`` as it is (its new content is the same): the temporary file
+        for it is deleted, and the file counts as written."""
+        target = self.folder / name
+        self._pending[target].unlink(missing_ok=True)
+        self._pending[target] = target
+
     def drop(self, name: str) -> None:
-        """Delete the temporary file for ``name``; ``name`` will not be written."""
-        self._pending.pop(self.folder / name).unlink(missing_ok=True)
+        """Forget ``name`` (delete its temporary file): it will not be written."""
+        target = self.folder / name
+        temp = self._pending.pop(target)
+        if temp != target:
+            temp.unlink(missing_ok=True)
 
     def discard(self) -> None:
-        for temp in self._pending.values():
-            temp.unlink(missing_ok=True)
+        for target, temp in self._pending.items():
+            if temp != target:
+                temp.unlink(missing_ok=True)
         self._pending.clear()
 
 
@@ -299,9 +383,9 @@ class OutputWriter:
         self.files = AtomicFiles(outdir)
         self.triples = 0
         """Distinct triples written (each shared fact counted once)."""
-        self._seen_shared = DigestSet()
-        """Every shared-fact line written so far: memory grows with the distinct shared
-        facts (16 to 32 bytes each), not with the records."""
+        self._previous_outputs: dict[str, IO[bytes]] = {}
+        self._copies: dict[str, list[int]] = {}
+        """The range of the last run's output waiting to be copied to each stream."""
         streamed = [n for n in self.formats if base_format(n) in STREAMED_FORMATS]
         self._nquads: str | None = next((n for n in streamed if base_format(n) == "nq"), None)
         """The N-Quads output that TriG, JSON-LD and a store load are made from."""
@@ -339,39 +423,101 @@ class OutputWriter:
         """The formats written record by record: what :func:`serialize_record` must make."""
         return tuple(self._streams)
 
-    def add_record(self, rdf: RecordRdf) -> bytes:
-        """Append a record to every streamed format; shared facts already written are
-        left out. Returns the shared facts written (N-Triples)."""
-        shared = self._new_shared_lines(rdf.shared)
-        self.triples += rdf.own_triples
+    def add_record(self, rdf: RecordRdf, shared: bytes) -> Chunk:
+        """Append a record to every streamed format: its own graph, then ``shared``, the
+        N-Triples lines of its shared facts that no record before it stated. Returns where
+        it was written."""
+        self.triples += rdf.own_triples + shared.count(b"\n")  # a triple a line
         turtle = turtle_fragment(shared) if shared and self._writes_turtle else b""
+        own_digest = xxhash.xxh3_128_hexdigest(rdf.own)
+        self._copy_pending(list(self._copies))
+        spans: list[int] = []
         for name, stream in self._streams.items():
-            own = rdf.parts[name]
-            new = turtle if base_format(name) == "ttl" else shared  # default graph: N-Triples
-            if base_format(name) == "ttl" and name not in self._turtle_started and (own or new):
-                self._write(name, turtle_header())
-                self._turtle_started.add(name)
+            self._begin(name)
             start = stream.tell()
-            stream.write(own)
+            stream.write(rdf.parts[name])
             middle = stream.tell()
-            self._write(name, new)
-            if name == self._nquads and self._index is not None:
-                digest = xxhash.xxh3_128_hexdigest(own)
-                end = stream.tell()
-                self._index.write(
-                    f"{rdf.figure}\t{digest}\t{start}\t{middle - start}\t{middle}\t{end - middle}\n"
-                )
-        return shared
+            self._write(name, turtle if base_format(name) == "ttl" else shared)
+            spans += (start, middle, stream.tell())
+        chunk = Chunk(rdf.figure, own_digest, tuple(spans))
+        self._note_in_index(chunk)
+        return chunk
+
+    def splice(self, chunk: Chunk, triples: int) -> Chunk:
+        """Append a record's ``chunk`` (of ``triples`` triples) as the last run wrote it, copied
+        from the outputs it left (still in place until :meth:`finish`). Returns where it was
+        written. Chunks that follow each other in the last outputs are copied in one range."""
+        self.triples += triples
+        spans: list[int] = []
+        for index, name in enumerate(self._streams):
+            self._begin(name)
+            start, middle, end = chunk.spans[3 * index : 3 * index + 3]
+            copy = self._copies.get(name)
+            if copy is None or copy[1] != start:
+                self._copy_pending([name])
+                copy = self._copies[name] = [start, start]
+            here = self._streams[name].tell() + copy[1] - copy[0]
+            copy[1] = end
+            spans += (here, here + middle - start, here + end - start)
+        moved = Chunk(chunk.figure, chunk.own_digest, tuple(spans))
+        self._note_in_index(moved)
+        return moved
+
+    def _copy_pending(self, names: Iterable[str]) -> None:
+        """Copy the ranges waiting for the outputs ``names``, at once."""
+        waiting = [(name, self._copies.pop(name)) for name in names if name in self._copies]
+        if not waiting:
+            return
+
+        def copying(name: str, span: list[int]) -> Callable[[], None]:
+            source, target = self._previous(name), self._streams[name]
+            return lambda: _copy_range(source, target, span[0], span[1] - span[0])
+
+        _at_once([copying(name, span) for name, span in waiting])
+
+    def _keep_unchanged(self) -> None:
+        """Keep in place each streamed output whose new content is its last content whole:
+        what was written before its waiting copy is the file's start, and the copy runs to
+        its end."""
+        for name, (start, end) in list(self._copies.items()):
+            stream = self._streams[name]
+            previous = self._previous(name)
+            if stream.tell() != start or os.fstat(previous.fileno()).st_size != end:
+                continue
+            stream.flush()
+            with open(stream.name, "rb") as written:
+                if os.pread(previous.fileno(), start, 0) != written.read():
+                    continue
+            del self._copies[name]
+            stream.close()
+            self.files.keep(f"{BASENAME}.{name}")
+
+    def _begin(self, name: str) -> None:
+        """Start a Turtle output with its prefixes, before its first record."""
+        if base_format(name) == "ttl" and name not in self._turtle_started:
+            self._write(name, turtle_header())
+            self._turtle_started.add(name)
+
+    def _note_in_index(self, chunk: Chunk) -> None:
+        if self._index is None or self._nquads is None:
+            return
+        position = 3 * list(self._streams).index(self._nquads)
+        start, middle, end = chunk.spans[position : position + 3]
+        self._index.write(
+            f"{chunk.figure}\t{chunk.own_digest}\t{start}\t{middle - start}\t{middle}\t"
+            f"{end - middle}\n"
+        )
+
+    def _previous(self, name: str) -> IO[bytes]:
+        """The output ``name`` as the last run left it, open for copying."""
+        if name not in self._previous_outputs:
+            path = self.outdir / f"{BASENAME}.{name}"
+            self._previous_outputs[name] = open(path, "rb")  # noqa: SIM115 - closed with the rest
+        return self._previous_outputs[name]
 
     def _write(self, name: str, data: bytes) -> None:
         """Write bytes made in this process to a streamed output, compressed if it is."""
         self._streams[name].write(compressed(data) if name.endswith(GZIP) else data)
-
-    def _new_shared_lines(self, ntriples: bytes) -> bytes:
-        """The lines of ``ntriples`` not written before (and counts them)."""
-        new = [line for line in ntriples.splitlines(keepends=True) if self._seen_shared.add(line)]
-        self.triples += len(new)
-        return b"".join(new)
 
     def add_reject(self, row: dict[str, Any]) -> None:
         self._rejects.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
@@ -389,8 +535,16 @@ class OutputWriter:
         index and that description (e.g. to load a store) before any output replaces the
         previous one; if it fails, no output is changed.
         """
+        self._keep_unchanged()
+        self._copy_pending(list(self._copies))
         if self._index is not None and self._nquads is not None:
-            self._index.write(f"{INDEX_END}\t{self._streams[self._nquads].tell()}\n")
+            nquads_stream = self._streams[self._nquads]
+            size = (
+                os.path.getsize(self.outdir / f"{BASENAME}.{self._nquads}")  # kept as it was
+                if nquads_stream.closed
+                else nquads_stream.tell()
+            )
+            self._index.write(f"{INDEX_END}\t{size}\n")
         error = self._close_streams()
         if error is not None:
             raise error
@@ -432,16 +586,24 @@ class OutputWriter:
         return written
 
     def _close_streams(self) -> OSError | None:
-        """Close every file, even when one cannot take its last bytes (a full disk);
-        returns the first error."""
-        first = None
-        for stream in (*self._streams.values(), self._rejects, self.findings, self._index):
-            if stream is not None and not stream.closed:
+        """Close every file, even when one cannot take its last bytes (a full disk),
+        each in its own thread (closing a large new file waits for the file system to
+        place it); returns an error if there was one."""
+        errors: list[OSError] = []
+
+        def closing(stream: IO[Any]) -> Callable[[], None]:
+            def close() -> None:
                 try:
                     stream.close()
                 except OSError as err:
-                    first = first or err
-        return first
+                    errors.append(err)
+
+            return close
+
+        streams = (*self._streams.values(), *self._previous_outputs.values())
+        files = (*streams, self._rejects, self.findings, self._index)
+        _at_once([closing(stream) for stream in files if stream is not None and not stream.closed])
+        return errors[0] if errors else None
 
     def close(self) -> None:
         """Close the files; delete every temporary file not committed by :meth:`finish`."""

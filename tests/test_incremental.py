@@ -4,6 +4,7 @@ bytes of a full run on the same inputs."""
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import signal
 import subprocess
@@ -101,16 +102,127 @@ def test_a_damaged_kept_outcome_is_converted_again(tmp_path: Path) -> None:
         data = bytearray((kept / pack).read_bytes())
         data[int(offset) + int(length) // 2] ^= 0xFF  # one byte changed in the entry
         (kept / pack).write_bytes(bytes(data))
-    result = CliRunner().invoke(cli, ["convert", str(db), "-o", str(out), "-f", FORMATS])
+    # other formats: no output to copy from, so every kept outcome is read back
+    result = CliRunner().invoke(cli, ["convert", str(db), "-o", str(out), "-f", "ttl,nq"])
     assert "3 outcomes kept in" in result.stderr and "were damaged" in result.stderr
     assert "2 records unchanged" in result.stdout
-    assert output_files(out) == first
+    assert output_files(out) == full_run(db, tmp_path / "other", "-f", "ttl,nq")
+    full_run(db, out)
     (kept / "index.tsv").write_text("not an index\n")
     result = CliRunner().invoke(cli, ["convert", str(db), "-o", str(out), "-f", FORMATS])
     assert "is damaged: every record is converted again" in result.stderr
     assert "unchanged since the last run" not in result.stdout
     assert output_files(out) == first
     assert "Traceback" not in result.output
+
+
+GENES = [("TP53", "7157"), ("EGFR", "1956"), ("KRAS", "3845"), ("MAPK1", "5594"), ("AKT1", "207")]
+
+
+def gene_rows(*picks: int) -> str:
+    """A genes sidecar naming the genes of GENES at ``picks``."""
+    rows = [GENE_ROW.replace("TP53", GENES[i][0]).replace("7157", GENES[i][1]) for i in picks]
+    return genes_tsv(*rows)
+
+
+def release(tmp_path: Path) -> Path:
+    """24 records whose genes overlap: which record states a gene's facts first depends on
+    the records before it."""
+    figids = [f"PMC{2000 + i}__f{i}" for i in range(24)]
+    return write_db(
+        tmp_path / "db",
+        {f: record_text(f) for f in figids},
+        {f"{f}-genes.tsv": gene_rows(i % 5, (2 * i + 1) % 5) for i, f in enumerate(figids)},
+    )
+
+
+def copied(text: str) -> int:
+    """How many records a run says it copied from the last run's outputs."""
+    found = re.search(r"; (\d+) copied from its outputs", text)
+    return int(found.group(1)) if found else 0
+
+
+def test_an_unchanged_rerun_copies_every_record_from_the_last_outputs(tmp_path: Path) -> None:
+    db, out = release(tmp_path), tmp_path / "out"
+    first = full_run(db, out)
+    text = convert(db, out)
+    assert copied(text) == 24
+    assert output_files(out) == first
+
+
+def test_records_whose_first_stated_facts_move_are_written_again(tmp_path: Path) -> None:
+    db, out = release(tmp_path), tmp_path / "out"
+    convert(db, out)
+    figures, data = db / "_figures", db / "_data"
+    (figures / "PMC2000__f0.md").unlink()  # stated TP53 and EGFR first: others must now
+    (data / "PMC2000__f0-genes.tsv").unlink()
+    (figures / "PMC1999__new.md").write_text(record_text("PMC1999__new"))  # before all
+    (data / "PMC1999__new-genes.tsv").write_text(gene_rows(3))  # MAPK1 first from now on
+    (data / "PMC2010__f10-genes.tsv").write_text(gene_rows(0, 1, 2))
+    text = convert(db, out)
+    assert "24 records read" in text
+    assert 0 < copied(text) < 22
+    assert output_files(out) == full_run(db, tmp_path / "full")
+
+
+def test_a_record_that_becomes_a_duplicate_and_back(tmp_path: Path) -> None:
+    db, out, full = release(tmp_path), tmp_path / "out", tmp_path / "full"
+    twin = tmp_path / "extra" / "PMC2003__f3.md"  # given first: the db's f3 is its duplicate
+    twin.parent.mkdir()
+    twin.write_text(record_text("PMC2003__f3", figtitle="A twin"))
+
+    def run(folder: Path, *inputs: Path) -> str:
+        args = ["convert", *map(str, inputs), "-o", str(folder), "-f", FORMATS]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code in (0, 1), result.output
+        return result.output
+
+    run(out, db)
+    text = run(out, twin, db)
+    assert "duplicate" in (out / "rejects.jsonl").read_text() and copied(text) > 0
+    shutil.rmtree(full, ignore_errors=True)
+    run(full, twin, db)
+    assert output_files(out) == output_files(full)
+    text = run(out, db)
+    assert copied(text) > 0
+    assert output_files(out) == full_run(db, full)
+
+
+def test_inputs_given_in_another_order(tmp_path: Path) -> None:
+    db, out = release(tmp_path), tmp_path / "out"
+    records = sorted(str(path) for path in (db / "_figures").iterdir())
+    first, second = records[:12], records[12:]
+    runner = CliRunner()
+    runner.invoke(cli, ["convert", *first, *second, "-o", str(out), "-f", FORMATS])
+    result = runner.invoke(cli, ["convert", *second, *first, "-o", str(out), "-f", FORMATS])
+    assert result.exit_code == 0, result.output
+    full = tmp_path / "full"
+    runner.invoke(cli, ["convert", *second, *first, "-o", str(full), "-f", FORMATS])
+    assert output_files(out) == output_files(full)
+
+
+def test_outputs_changed_since_the_last_run_are_written_whole(tmp_path: Path) -> None:
+    db, out = release(tmp_path), tmp_path / "out"
+    first = full_run(db, out)
+    with open(out / "pfocr.nt", "ab") as stream:
+        stream.write(b"<urn:x:s> <urn:x:p> <urn:x:o> .\n")
+    text = convert(db, out)
+    assert copied(text) == 0 and "24 records unchanged" in text
+    assert output_files(out) == first
+
+
+def test_a_damaged_layout_is_not_used(tmp_path: Path) -> None:
+    db, out = release(tmp_path), tmp_path / "out"
+    first = full_run(db, out)
+    layout = next((out / ".pfocr-state").iterdir()) / "layout.npz"
+    data = bytearray(layout.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    layout.write_bytes(bytes(data))
+    result = CliRunner().invoke(cli, ["convert", str(db), "-o", str(out), "-f", FORMATS])
+    assert "the layout of the last run" in result.stderr and "is damaged" in result.stderr
+    assert copied(result.stdout) == 0
+    assert output_files(out) == first
+    assert copied(convert(db, out)) == 24  # the run saved a sound layout again
 
 
 def test_a_killed_run_then_a_rerun_gives_the_full_runs_outputs(tmp_path: Path) -> None:

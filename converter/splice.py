@@ -1,0 +1,389 @@
+"""Splice stage: a re-run copies what did not change from the last run's outputs.
+
+A record's part of a streamed output (its *chunk*) is its own graph followed by the shared
+facts that no record before it stated. A chunk therefore changes only when the record
+changes, or when which of its shared facts come first changes, and that depends only on the
+records before it. Every convert run saves its *layout* beside the kept outcomes: for each
+record in output order its key, its chunk's byte spans in every streamed output, the numbers
+of its shared-fact lines (each distinct line numbered once, flagged where the record stated
+it first) and what the summary and ``dataset.ttl`` need of it.
+
+A re-run whose layout still describes the outputs in place (same formats, each file's size,
+modification time and inode) converts only the records the layout does not hold, works out
+again which record states each shared fact first only for the facts of records that were
+added or dropped (array operations over every line number, no loop over the lines in Python),
+copies every other chunk from the previous outputs by byte range, and writes anew the few
+records whose first-stated facts moved. The outputs are the bytes a full run writes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+import xxhash
+
+from .describe import Counts
+from .write import BASENAME, Chunk, DigestSet
+
+LAYOUT_FILE = "layout.npz"
+FIRST = 1 << 31
+"""The flag of a line number where the record is the first to state the line."""
+NUMBER = np.uint32(FIRST - 1)
+MAX_CHANGED_SHARE = 0.25
+"""A re-run splices when at most this share of its records must be converted (or taken
+from the kept outcomes whole); with more, streaming every record costs less."""
+
+Numbers = npt.NDArray[np.uint32]
+
+
+class SharedFacts:
+    """The distinct shared-fact lines a run (and the runs before it) wrote, numbered, with
+    the number of each line's subject; subjects of the records' own graphs outside their
+    figure IRI are numbered with them."""
+
+    def __init__(
+        self,
+        lines: DigestSet | None = None,
+        subjects: DigestSet | None = None,
+        subject_of: array[int] | None = None,
+    ) -> None:
+        self.lines = lines if lines is not None else DigestSet()
+        self.subjects = subjects if subjects is not None else DigestSet()
+        self.subject_of = subject_of if subject_of is not None else array("I")
+        """Line number -> subject number."""
+
+    def number(self, shared: bytes) -> tuple[list[bytes], array[int]]:
+        """The lines of ``shared`` (N-Triples) and their numbers, flagged with FIRST where
+        the line was never numbered before."""
+        lines = shared.splitlines(keepends=True)
+        numbers = array("I")
+        for line in lines:
+            number, new = self.lines.number(line)
+            if new:
+                self.subject_of.append(self.subjects.number(line[: line.index(b" ")])[0])
+                number |= FIRST
+            numbers.append(number)
+        return lines, numbers
+
+    @staticmethod
+    def first_stated(lines: list[bytes], numbers: array[int]) -> bytes:
+        """The lines flagged FIRST in ``numbers``, joined."""
+        return b"".join(line for line, number in zip(lines, numbers, strict=True) if number & FIRST)
+
+    def number_subjects(self, subjects: Iterable[str]) -> list[int]:
+        """The numbers of subjects written in N-Triples syntax (``<iri>``)."""
+        return [self.subjects.number(subject.encode())[0] for subject in subjects]
+
+    def distinct_subjects(self, numbers: Numbers, others: Iterable[int]) -> int:
+        """How many distinct subjects the shared-fact lines ``numbers`` and the subject
+        numbers ``others`` have."""
+        subject_of = np.frombuffer(self.subject_of, dtype=np.uint32)
+        seen = np.zeros(len(self.subjects), dtype=bool)
+        seen[subject_of[numbers & NUMBER]] = True
+        seen[np.fromiter(others, dtype=np.int64)] = True
+        return int(seen.sum())
+
+
+class Row(NamedTuple):
+    """What a run remembers of a record besides its chunk: enough to count it in the
+    summary and the statistics, and to list it in the rejects report, without its
+    outcome."""
+
+    key: str
+    source: str
+    figid: str | None
+    converted: bool
+    stats: tuple[int, int]
+    findings: list[dict[str, Any]]
+    """Its SHACL findings (warnings, or a rejected record's violations)."""
+    reject: dict[str, Any] | None
+    """Its rejects-report row, if it was rejected (not as a duplicate figid)."""
+    triples: int
+    """Triples its chunk holds (0 when it has none)."""
+    figure_subjects: int
+    other_subjects: list[int]
+    """Numbers of its own graph's subjects outside its figure IRI."""
+
+
+SIDE_FILES = {"rows": "layout.rows", "numbers": "layout.numbers", "counts": "layout.counts"}
+"""Beside the layout, streamed as the run goes: each record's row (JSON lines), the numbers
+of its shared-fact lines (uint32, the top bit set where the record is the first to state
+the line), and its chunk's VoID counts (int32 triples: record, counted term, count)."""
+
+
+@dataclass
+class Layout:
+    """What a convert run wrote where, saved for the next run."""
+
+    formats: tuple[str, ...]
+    outputs: dict[str, list[int]]
+    """Each streamed output's size, modification time (ns) and inode once in place."""
+    counts: Counts
+    """The run's counts (of every chunk)."""
+    rows: list[Row]
+    chunks: list[Chunk | None]
+    """Each record's chunk (None when it has none: rejected, or a duplicate figid)."""
+    line_counts: npt.NDArray[np.int64]
+    numbers: Numbers
+    digests: npt.NDArray[np.uint8]
+    """Each record's chunk digest (16 bytes; zeros without a chunk)."""
+    facts: SharedFacts
+    terms: list[str]
+    """What each counted-term number of ``chunk_counts`` stands for."""
+    chunk_counts: npt.NDArray[np.int32]
+    _count_starts: npt.NDArray[np.int64] | None = None
+
+    @property
+    def line_starts(self) -> npt.NDArray[np.int64]:
+        starts: npt.NDArray[np.int64] = np.zeros(len(self.line_counts) + 1, dtype=np.int64)
+        np.cumsum(self.line_counts, out=starts[1:])
+        return starts
+
+    def matches(self, outdir: Path, formats: Sequence[str]) -> bool:
+        """Whether the outputs in ``outdir`` are still those this layout describes."""
+        if tuple(formats) != self.formats:
+            return False
+        for name in formats:
+            try:
+                found = os.stat(outdir / f"{BASENAME}.{name}")
+            except OSError:
+                return False
+            if [found.st_size, found.st_mtime_ns, found.st_ino] != self.outputs.get(name):
+                return False
+        return True
+
+    def chunk_counts_of(self, row: int) -> npt.NDArray[np.int32]:
+        """The counts entries of one record's chunk."""
+        if self._count_starts is None:
+            self._count_starts = np.searchsorted(
+                self.chunk_counts[:, 0], np.arange(len(self.rows) + 1), side="left"
+            )
+        start, end = self._count_starts[row], self._count_starts[row + 1]
+        return self.chunk_counts[start:end]
+
+    def counts_without(self, rows: npt.NDArray[np.bool_]) -> Counts:
+        """The run's counts less those of the chunks of ``rows`` (a mask)."""
+        counts = Counts.from_parts(self.counts.parts())
+        entries = self.chunk_counts[rows[self.chunk_counts[:, 0]]]
+        less = np.bincount(entries[:, 1], weights=entries[:, 2], minlength=len(self.terms))
+        taken = Counts()
+        for term, count in zip(self.terms, less.astype(np.int64).tolist(), strict=True):
+            if count:
+                _counter(taken, term)[term[1:]] += count
+        counts.subtract(taken)
+        return counts
+
+
+def _counter(counts: Counts, term: str) -> Counter[str]:
+    """The counter of ``counts`` a counted term (``p<iri>``, ``c<iri>``, ``lName``) is in."""
+    return counts.parts()["pcl".index(term[0])]
+
+
+def read_layout(folder: Path) -> tuple[Layout | None, str | None]:
+    """The layout the last run saved in ``folder`` (None if there is none), and a notice
+    if it is damaged (then it is not used)."""
+    path = folder / LAYOUT_FILE
+    if not path.exists():
+        return None, None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+        head = json.loads(arrays["head"].tobytes())
+        side = {}
+        for part, name in SIDE_FILES.items():
+            data = (folder / name).read_bytes()
+            if xxhash.xxh3_128_hexdigest(data) != head["sides"][part]:
+                raise ValueError(f"{name} does not match the layout")
+            side[part] = data
+        rows = [
+            Row(*row) for row in json.loads(b"[" + side["rows"].replace(b"\n", b",")[:-1] + b"]")
+        ]
+        numbers = np.frombuffer(side["numbers"], dtype=np.uint32)
+        chunk_counts = np.frombuffer(side["counts"], dtype=np.int32).reshape(-1, 3)
+        spans = arrays["spans"]
+        chunks: list[Chunk | None] = [
+            Chunk(figure, own_digest, tuple(span.tolist())) if figure else None
+            for (figure, own_digest), span in zip(head["figures"], spans, strict=True)
+        ]
+        subject_of = array("I")
+        subject_of.frombytes(arrays["subject_of"].tobytes())
+        facts = SharedFacts(
+            DigestSet.from_tables(*_table(arrays, "lines"), head["lines"]),
+            DigestSet.from_tables(*_table(arrays, "subjects"), head["subjects"]),
+            subject_of,
+        )
+        line_counts = arrays["line_counts"].astype(np.int64)
+        if len(rows) != len(line_counts) or int(line_counts.sum()) != len(numbers):
+            raise ValueError("the layout's parts do not agree")
+        layout = Layout(
+            tuple(head["formats"]),
+            head["outputs"],
+            Counts.from_parts(head["counts"]),
+            rows,
+            chunks,
+            line_counts,
+            numbers,
+            arrays["digests"],
+            facts,
+            head["terms"],
+            chunk_counts,
+        )
+        return layout, None
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return None, f"the layout of the last run in {folder} is damaged: outputs are written whole"
+
+
+def _table(arrays: dict[str, np.ndarray], name: str) -> tuple[bytes, bytes, bytes]:
+    high, low, numbers = (arrays[f"{name}_{part}"].tobytes() for part in ("high", "low", "numbers"))
+    return high, low, numbers
+
+
+class LayoutRecorder:
+    """Notes where each record of a run goes, to save the run's layout when it is done.
+    What grows with the records is streamed to the side files; in memory stay only each
+    record's byte spans, line count and digest (under 100 bytes a record)."""
+
+    def __init__(self, folder: Path, formats: tuple[str, ...], facts: SharedFacts) -> None:
+        self.folder, self.formats, self.facts = folder, formats, facts
+        self.terms: dict[str, int] = {}
+        """Counted term -> its number in the counts side file."""
+        self._spans = array("q")
+        self._line_counts = array("q")
+        self._digests = bytearray()
+        self._figures: list[tuple[str, str]] = []
+        self._sides = {part: self._temp(name) for part, name in SIDE_FILES.items()}
+        self._streams = {part: open(path, "wb") for part, path in self._sides.items()}  # noqa: SIM115
+        self._side_digests = {part: xxhash.xxh3_128() for part in SIDE_FILES}
+
+    def _temp(self, name: str) -> Path:
+        return self.folder / f".{name}.{os.getpid()}.tmp"
+
+    def _side(self, part: str, data: bytes) -> None:
+        self._streams[part].write(data)
+        self._side_digests[part].update(data)
+
+    def add(
+        self,
+        row: Row,
+        chunk: Chunk | None,
+        numbers: bytes,
+        digest: bytes,
+        counts: Counts | npt.NDArray[np.int32] | None,
+    ) -> None:
+        """A record: its row, its chunk and its lines' numbers (uint32 bytes), its chunk's
+        digest and counts (or, for a chunk copied, the last run's counts entries of it, with
+        :attr:`terms` as the last run's)."""
+        record = len(self._line_counts)
+        self._side("rows", json.dumps(row, ensure_ascii=False).encode() + b"\n")
+        self._side("numbers", numbers)
+        if isinstance(counts, Counts):
+            entries = array("i")
+            for kind, counter in zip("pcl", counts.parts(), strict=True):
+                for name, count in counter.items():
+                    term = self.terms.setdefault(kind + name, len(self.terms))
+                    entries.extend((record, term, count))
+            self._side("counts", entries.tobytes())
+        elif counts is not None:
+            copied = counts.copy()
+            copied[:, 0] = record
+            self._side("counts", copied.tobytes())
+        self._line_counts.append(len(numbers) // 4)
+        self._spans.extend(chunk.spans if chunk else (-1,) * 3 * len(self.formats))
+        self._figures.append((chunk.figure, chunk.own_digest) if chunk else ("", ""))
+        self._digests += digest
+
+    def numbers(self) -> Numbers:
+        """Every line number noted so far (in output order)."""
+        self._streams["numbers"].flush()
+        return np.fromfile(self._sides["numbers"], dtype=np.uint32)
+
+    def save(self, outdir: Path, counts: Counts) -> None:
+        """Save the layout, with the identity of the outputs now in ``outdir``; a layout
+        that cannot be saved (a full disk), or whose outputs are not all kept (N-Quads made
+        only to load a store), is not, and the next run writes its outputs whole."""
+        outputs = {}
+        for name in self.formats:
+            try:
+                found = os.stat(outdir / f"{BASENAME}.{name}")
+            except FileNotFoundError:  # staged for a store, not kept: nothing to copy from
+                self.discard()
+                return
+            outputs[name] = [found.st_size, found.st_mtime_ns, found.st_ino]
+        head = {
+            "formats": self.formats,
+            "outputs": outputs,
+            "counts": counts.parts(),
+            "terms": list(self.terms),
+            "figures": self._figures,
+            "sides": {part: digest.hexdigest() for part, digest in self._side_digests.items()},
+            "lines": len(self.facts.lines),
+            "subjects": len(self.facts.subjects),
+        }
+        arrays: dict[str, Any] = {
+            "head": _bytes(json.dumps(head).encode()),
+            "spans": np.frombuffer(self._spans, dtype=np.int64).reshape(-1, 3 * len(self.formats)),
+            "line_counts": np.frombuffer(self._line_counts, dtype=np.int64),
+            "digests": np.frombuffer(bytes(self._digests), dtype=np.uint8).reshape(-1, 16),
+            "subject_of": np.frombuffer(self.facts.subject_of, dtype=np.uint32),
+        }
+        for name, table in (("lines", self.facts.lines), ("subjects", self.facts.subjects)):
+            for part, data in zip(("high", "low", "numbers"), table.tables(), strict=True):
+                arrays[f"{name}_{part}"] = _bytes(data)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        layout_temp = self._temp(LAYOUT_FILE)
+        try:
+            for stream in self._streams.values():
+                stream.close()
+            # the old layout goes first: never a layout beside another run's side files
+            (self.folder / LAYOUT_FILE).unlink(missing_ok=True)
+            for part, name in SIDE_FILES.items():
+                os.replace(self._sides[part], self.folder / name)
+            layout_temp.write_bytes(buffer.getvalue())
+            os.replace(layout_temp, self.folder / LAYOUT_FILE)
+        except OSError:
+            layout_temp.unlink(missing_ok=True)
+            self.discard()
+
+    def discard(self) -> None:
+        """Drop what was noted (the run did not complete)."""
+        for part, stream in self._streams.items():
+            stream.close()
+            self._sides[part].unlink(missing_ok=True)
+
+
+def _bytes(data: bytes) -> npt.NDArray[np.uint8]:
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+def first_flags(
+    numbers: Numbers, carried: npt.NDArray[np.bool_], first: npt.NDArray[np.bool_], touched: Numbers
+) -> npt.NDArray[np.bool_]:
+    """Which of the lines ``numbers`` (a run's, in output order) is the first occurrence of
+    its number.
+
+    ``first`` gives the answer the last run found for the lines it also wrote in the same
+    relative order (``carried``); only the lines whose number is in ``touched`` (the
+    numbers of every record added or dropped since) can have another answer, and those are
+    worked out again."""
+    flags = first & carried
+    if not len(touched):
+        return flags
+    is_touched = np.zeros(int(max(numbers.max(initial=0), touched.max()) + 1), dtype=bool)
+    is_touched[touched] = True
+    positions = np.flatnonzero(is_touched[numbers])
+    flags[positions] = False
+    _, firsts = np.unique(numbers[positions], return_index=True)
+    flags[positions[firsts]] = True
+    return flags
