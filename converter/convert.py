@@ -40,6 +40,7 @@ from .read import count_records, discover, orphan_sidecars
 from .report import FindingLog, Summary
 from .splice import (
     FIRST,
+    LAYOUT_FILES,
     MAX_CHANGED_SHARE,
     NUMBER,
     Layout,
@@ -227,7 +228,7 @@ class _ConvertRun:
 
     def finish(self) -> None:
         """Keep the index of this run's outcomes; say if some kept ones were damaged."""
-        self.kept.write_index(self.this_run)
+        self.kept.write_index(self.this_run, LAYOUT_FILES)
         if self.summary.damaged:
             self.summary.notices.append(
                 f"{self.summary.damaged} outcomes kept in {self.kept.root} were damaged: those "
@@ -250,19 +251,18 @@ class _ConvertRun:
         if len(fresh) > MAX_CHANGED_SHARE * len(items):
             return False
         self.facts = self.layout.facts = previous.facts
-        self.layout.terms = {term: number for number, term in enumerate(previous.terms)}
         jobs = self.options.jobs if len(fresh) >= IN_PROCESS_BELOW else 1
         pending = self.converted((item.source for item in fresh), None, jobs)
         for item, outcome in zip(fresh, pending, strict=True):
             item.outcome = outcome
             if isinstance(outcome, Converted) and outcome.rdf is not None:
-                item.numbers = self.facts.number(outcome.rdf.shared)[1]
+                item.numbers = self.facts.number(outcome.rdf.shared, outcome.rdf.shared_ends)[0]
                 item.outcome = replace(outcome, rdf=None)  # kept: read back when written
         for item in items:
             if item.index is not None:
                 item.row = previous.rows[item.index]
         plan = _SplicePlan(self, items, previous)
-        self.statistics = Statistics(plan.counts_kept())
+        self.statistics = Statistics(plan.counts_kept(self.writer))
         for number, item in enumerate(items):
             self._write_item(item, plan, number)
         carried = len(items) - len(fresh)
@@ -293,15 +293,15 @@ class _ConvertRun:
             digest = plan.previous.digests[item.index].tobytes()
             self.statistics.add_unchanged(chunk.figure, item.row.figure_subjects, digest)
             self.other_subjects += item.row.other_subjects
-            counts = plan.previous.chunk_counts_of(item.index)
-            self.layout.add(item.row, chunk, flagged.tobytes(), digest, counts)
+            self.layout.add(item.row, chunk, flagged.tobytes(), digest)
             return
         whole = self.whole(item)
         _count(self.summary, whole)
         assert whole.rdf is not None
         numbers = array("I")
         numbers.frombytes(flagged.tobytes())
-        self._render(key, whole, whole.rdf.shared.splitlines(keepends=True), numbers)
+        lines = whole.rdf.shared.splitlines(keepends=True)
+        self._render(key, whole, SharedFacts.first_stated(lines, numbers), numbers)
 
     def whole(self, item: _Item) -> Converted:
         """A converted record's outcome with its RDF: read back from the kept outcomes, or
@@ -339,20 +339,19 @@ class _ConvertRun:
             key = keys.popleft() or ""
             _count(self.summary, outcome)
             if isinstance(outcome, Converted) and outcome.rdf is not None:
-                lines, numbers = self.facts.number(outcome.rdf.shared)
-                self._render(key, outcome, lines, numbers)
+                rdf = outcome.rdf
+                numbers, first = self.facts.number(rdf.shared, rdf.shared_ends)
+                self._render(key, outcome, first, numbers)
             elif isinstance(outcome, Rejected):
                 self._reject(key, outcome)
 
-    def _render(
-        self, key: str, outcome: Converted, lines: list[bytes], numbers: array[int]
-    ) -> None:
-        """Write a converted record, with the shared facts flagged FIRST in ``numbers``."""
+    def _render(self, key: str, outcome: Converted, first: bytes, numbers: array[int]) -> None:
+        """Write a converted record, with ``first``, the shared facts it is the first to
+        state (flagged FIRST in ``numbers``)."""
         rdf = outcome.rdf
         assert rdf is not None
-        first = SharedFacts.first_stated(lines, numbers)
         chunk = self.writer.add_record(rdf, first)
-        written = self.statistics.add_record(rdf.figure, rdf.own, outcome.tally, first)
+        digest = self.statistics.add_record(rdf.figure, rdf.own, outcome.tally, first)
         others = self.facts.number_subjects(outcome.tally.other_subjects)
         self.other_subjects += others
         triples = rdf.own_triples + first.count(b"\n")
@@ -365,10 +364,10 @@ class _ConvertRun:
             [f.as_dict() for f in outcome.findings],
             None,
             triples,
-            written.figure_subjects,
+            outcome.tally.figure_subjects,
             others,
         )
-        self.layout.add(row, chunk, numbers.tobytes(), written.digest, written.counts)
+        self.layout.add(row, chunk, numbers.tobytes(), digest)
 
     def _reject(self, key: str, outcome: Rejected) -> None:
         """List a rejected record. One rejected for its figid is noted as converted: the
@@ -378,7 +377,7 @@ class _ConvertRun:
         reject = None if converted else outcome.row()
         findings = [f.as_dict() for f in outcome.findings]
         row = Row(key, outcome.source, outcome.figid, converted, (0, 0), findings, reject, 0, 0, [])
-        self.layout.add(row, None, b"", bytes(16), None)
+        self.layout.add(row, None, b"", bytes(16))
 
 
 @dataclass
@@ -445,7 +444,7 @@ class _SplicePlan:
             if item.numbers is None:  # kept without a chunk (a duplicate then): read it
                 whole = run.whole(item)
                 assert whole.rdf is not None
-                item.numbers = run.facts.number(whole.rdf.shared)[1]
+                item.numbers = run.facts.number(whole.rdf.shared, whole.rdf.shared_ends)[0]
             fresh = np.frombuffer(item.numbers, dtype=np.uint32) & NUMBER
             segments.append(fresh)
             touched.append(fresh)
@@ -484,9 +483,14 @@ class _SplicePlan:
         flags = self.flags[start:end].astype(np.uint32) << np.uint32(31)
         return (self.numbers[start:end] | flags).astype(np.uint32)
 
-    def counts_kept(self) -> Counts:
-        """The last run's counts less those of its chunks not copied this time."""
-        return self.previous.counts_without(~self._copied_rows)
+    def counts_kept(self, writer: OutputWriter) -> Counts:
+        """The last run's counts less those of its chunks not copied this time (counted
+        from the last run's outputs)."""
+        counts = Counts.from_parts(self.previous.counts.parts())
+        for index, chunk in enumerate(self.previous.chunks):
+            if chunk is not None and not self._copied_rows[index]:
+                counts.subtract(Counts.of(writer.written_before(chunk)))
+        return counts
 
 
 def _count(summary: Summary, outcome: Outcome) -> None:

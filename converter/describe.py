@@ -86,6 +86,15 @@ class Counts:
         self.classes.update(other.classes)
         self.links.update(other.links)
 
+    @classmethod
+    def of(cls, triples: Iterable[ox.Triple]) -> Counts:
+        """The counts of ``triples``."""
+        counts = cls()
+        count = counts.counter()
+        for triple in triples:
+            count(str(triple.subject), str(triple.predicate), str(triple.object))
+        return counts
+
     def subtract(self, other: Counts) -> None:
         """Take ``other``'s counts away (a record no longer written as before)."""
         for mine, theirs in zip(self.parts(), other.parts(), strict=True):
@@ -131,25 +140,23 @@ class Statistics:
     def __init__(self, counts: Counts | None = None) -> None:
         """``counts``: where to start from (a re-run's, from the last run's)."""
         self.counts = counts if counts is not None else Counts()
+        self._count = self.counts.counter()
         self.example: str | None = None
         self.figure_subjects = 0
         self.other_subjects = 0
         """Distinct subjects outside the figures' own IRIs (set by the writer of the run)."""
         self._content = xxhash.xxh3_128()
 
-    def add_record(self, figure: str, own: bytes, tally: Tally, shared: bytes) -> RecordCounts:
+    def add_record(self, figure: str, own: bytes, tally: Tally, shared: bytes) -> bytes:
         """A record as written: its own graph (N-Triples, and its tally) and the shared
-        facts it was the first to state (N-Triples lines); returns its counts."""
-        counts = Counts()
-        counts.update(tally.counts)
-        count = counts.counter()
+        facts it was the first to state (N-Triples lines); returns its digest."""
+        self.counts.update(tally.counts)
         for line in shared.splitlines():
             _subject, predicate, rest = line.split(b" ", 2)
-            count("", predicate.decode(), rest[:-2].decode())
-        self.counts.update(counts)
-        written = RecordCounts(counts, tally.figure_subjects, _digest(own, shared))
-        self.add_unchanged(figure, written.figure_subjects, written.digest)
-        return written
+            self._count("", predicate.decode(), rest[:-2].decode())
+        digest = _digest(own, shared)
+        self.add_unchanged(figure, tally.figure_subjects, digest)
+        return digest
 
     def add_unchanged(self, figure: str, figure_subjects: int, digest: bytes) -> None:
         """A record written as the last run wrote it (its counts are in the starting
@@ -172,16 +179,6 @@ class Statistics:
         """The output's version: a digest of its content (each record's N-Triples, in
         order)."""
         return f"content-{self._content.hexdigest()[:16]}"
-
-
-@dataclass(frozen=True)
-class RecordCounts:
-    """What a record adds to the statistics: its counts, its subjects under the figure IRI
-    and a digest of its N-Triples as written."""
-
-    counts: Counts
-    figure_subjects: int
-    digest: bytes
 
 
 def _digest(own: bytes, shared: bytes) -> bytes:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, KeysView
 from functools import cache, lru_cache
+from itertools import accumulate
 from typing import Any
 
 import pyoxigraph as ox
@@ -174,6 +175,13 @@ class TripleSet:
     def ntriples(self) -> bytes:
         """The triples as an N-Triples document, grouped by subject."""
         return "".join(line for group in self._by_subject.values() for line in group).encode()
+
+    def ntriples_by_subject(self) -> tuple[bytes, tuple[int, ...]]:
+        """The triples as an N-Triples document, grouped by subject, and where each
+        subject's lines end in it."""
+        groups = ["".join(group).encode() for group in self._by_subject.values()]
+        ends = tuple(accumulate(len(group) for group in groups))
+        return b"".join(groups), ends
 
     def __len__(self) -> int:
         return sum(len(group) for group in self._by_subject.values())

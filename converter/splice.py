@@ -23,9 +23,9 @@ import json
 import os
 import zipfile
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -34,12 +34,16 @@ import numpy.typing as npt
 import xxhash
 
 from .describe import Counts
-from .write import BASENAME, Chunk, DigestSet
+from .write import BASENAME, NEW, Chunk, DigestSet
 
 LAYOUT_FILE = "layout.npz"
-FIRST = 1 << 31
-"""The flag of a line number where the record is the first to state the line."""
+FIRST = NEW
+"""The flag of a line number where the record is the first to state the line (in a run
+that numbers every line anew, the line's number is new just there)."""
 NUMBER = np.uint32(FIRST - 1)
+MAX_GROUPS_KEPT = 200_000
+"""How many subjects' line groups :meth:`SharedFacts.number` keeps the numbers of (about
+150 bytes each): the first seen, which hold the genes and taxa most records name."""
 MAX_CHANGED_SHARE = 0.25
 """A re-run splices when at most this share of its records must be converted (or taken
 from the kept outcomes whole); with more, streaming every record costs less."""
@@ -62,24 +66,45 @@ class SharedFacts:
         self.subjects = subjects if subjects is not None else DigestSet()
         self.subject_of = subject_of if subject_of is not None else array("I")
         """Line number -> subject number."""
+        self._groups: dict[int, array[int]] = {}
+        """The numbers of a subject's lines, by a digest of the lines."""
 
-    def number(self, shared: bytes) -> tuple[list[bytes], array[int]]:
-        """The lines of ``shared`` (N-Triples) and their numbers, flagged with FIRST where
-        the line was never numbered before."""
-        lines = shared.splitlines(keepends=True)
+    def number(self, shared: bytes, ends: Sequence[int]) -> tuple[array[int], bytes]:
+        """The numbers of the lines of ``shared`` (N-Triples whose subjects' lines end at
+        ``ends``), flagged with FIRST where the line was never numbered before, and those
+        lines joined.
+
+        A subject's lines are often written word for word by many records (a gene's
+        facts): such a group is numbered once, then looked up whole."""
         numbers = array("I")
-        for line in lines:
-            number, new = self.lines.number(line)
-            if new:
-                self.subject_of.append(self.subjects.number(line[: line.index(b" ")])[0])
-                number |= FIRST
-            numbers.append(number)
-        return lines, numbers
+        new: list[bytes] = []
+        start = 0
+        for end in ends:
+            group = shared[start:end]
+            start = end
+            key = xxhash.xxh3_128_intdigest(group)
+            known = self._groups.get(key)
+            if known is not None:
+                numbers.extend(known)
+                continue
+            lines = group.splitlines(keepends=True)
+            found = self.lines.number_all(lines)
+            numbers.extend(found)
+            if len(self.subject_of) < len(self.lines):  # new lines: number their subjects
+                subject = self.subjects.number(lines[0][: lines[0].index(b" ")])[0]
+                for line, number in zip(lines, found, strict=True):
+                    if number & FIRST:
+                        new.append(line)
+                        self.subject_of.append(subject)
+            if len(self._groups) < MAX_GROUPS_KEPT:
+                self._groups[key] = array("I", (number & ~FIRST for number in found))
+        return numbers, b"".join(new)
 
     @staticmethod
     def first_stated(lines: list[bytes], numbers: array[int]) -> bytes:
         """The lines flagged FIRST in ``numbers``, joined."""
-        return b"".join(line for line, number in zip(lines, numbers, strict=True) if number & FIRST)
+        flags = (np.frombuffer(numbers, dtype=np.uint32) >> 31).tolist()
+        return b"".join(compress(lines, flags))
 
     def number_subjects(self, subjects: Iterable[str]) -> list[int]:
         """The numbers of subjects written in N-Triples syntax (``<iri>``)."""
@@ -116,10 +141,11 @@ class Row(NamedTuple):
     """Numbers of its own graph's subjects outside its figure IRI."""
 
 
-SIDE_FILES = {"rows": "layout.rows", "numbers": "layout.numbers", "counts": "layout.counts"}
-"""Beside the layout, streamed as the run goes: each record's row (JSON lines), the numbers
-of its shared-fact lines (uint32, the top bit set where the record is the first to state
-the line), and its chunk's VoID counts (int32 triples: record, counted term, count)."""
+SIDE_FILES = {"rows": "layout.rows", "numbers": "layout.numbers"}
+"""Beside the layout, streamed as the run goes: each record's row (JSON lines) and the
+numbers of its shared-fact lines (uint32, the top bit set where the record is the first to
+state the line)."""
+LAYOUT_FILES = (LAYOUT_FILE, *SIDE_FILES.values())
 
 
 @dataclass
@@ -139,10 +165,6 @@ class Layout:
     digests: npt.NDArray[np.uint8]
     """Each record's chunk digest (16 bytes; zeros without a chunk)."""
     facts: SharedFacts
-    terms: list[str]
-    """What each counted-term number of ``chunk_counts`` stands for."""
-    chunk_counts: npt.NDArray[np.int32]
-    _count_starts: npt.NDArray[np.int64] | None = None
 
     @property
     def line_starts(self) -> npt.NDArray[np.int64]:
@@ -162,32 +184,6 @@ class Layout:
             if [found.st_size, found.st_mtime_ns, found.st_ino] != self.outputs.get(name):
                 return False
         return True
-
-    def chunk_counts_of(self, row: int) -> npt.NDArray[np.int32]:
-        """The counts entries of one record's chunk."""
-        if self._count_starts is None:
-            self._count_starts = np.searchsorted(
-                self.chunk_counts[:, 0], np.arange(len(self.rows) + 1), side="left"
-            )
-        start, end = self._count_starts[row], self._count_starts[row + 1]
-        return self.chunk_counts[start:end]
-
-    def counts_without(self, rows: npt.NDArray[np.bool_]) -> Counts:
-        """The run's counts less those of the chunks of ``rows`` (a mask)."""
-        counts = Counts.from_parts(self.counts.parts())
-        entries = self.chunk_counts[rows[self.chunk_counts[:, 0]]]
-        less = np.bincount(entries[:, 1], weights=entries[:, 2], minlength=len(self.terms))
-        taken = Counts()
-        for term, count in zip(self.terms, less.astype(np.int64).tolist(), strict=True):
-            if count:
-                _counter(taken, term)[term[1:]] += count
-        counts.subtract(taken)
-        return counts
-
-
-def _counter(counts: Counts, term: str) -> Counter[str]:
-    """The counter of ``counts`` a counted term (``p<iri>``, ``c<iri>``, ``lName``) is in."""
-    return counts.parts()["pcl".index(term[0])]
 
 
 def read_layout(folder: Path) -> tuple[Layout | None, str | None]:
@@ -210,7 +206,6 @@ def read_layout(folder: Path) -> tuple[Layout | None, str | None]:
             Row(*row) for row in json.loads(b"[" + side["rows"].replace(b"\n", b",")[:-1] + b"]")
         ]
         numbers = np.frombuffer(side["numbers"], dtype=np.uint32)
-        chunk_counts = np.frombuffer(side["counts"], dtype=np.int32).reshape(-1, 3)
         spans = arrays["spans"]
         chunks: list[Chunk | None] = [
             Chunk(figure, own_digest, tuple(span.tolist())) if figure else None
@@ -236,8 +231,6 @@ def read_layout(folder: Path) -> tuple[Layout | None, str | None]:
             numbers,
             arrays["digests"],
             facts,
-            head["terms"],
-            chunk_counts,
         )
         return layout, None
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
@@ -256,8 +249,6 @@ class LayoutRecorder:
 
     def __init__(self, folder: Path, formats: tuple[str, ...], facts: SharedFacts) -> None:
         self.folder, self.formats, self.facts = folder, formats, facts
-        self.terms: dict[str, int] = {}
-        """Counted term -> its number in the counts side file."""
         self._spans = array("q")
         self._line_counts = array("q")
         self._digests = bytearray()
@@ -273,31 +264,10 @@ class LayoutRecorder:
         self._streams[part].write(data)
         self._side_digests[part].update(data)
 
-    def add(
-        self,
-        row: Row,
-        chunk: Chunk | None,
-        numbers: bytes,
-        digest: bytes,
-        counts: Counts | npt.NDArray[np.int32] | None,
-    ) -> None:
-        """A record: its row, its chunk and its lines' numbers (uint32 bytes), its chunk's
-        digest and counts (or, for a chunk copied, the last run's counts entries of it, with
-        :attr:`terms` as the last run's)."""
-        record = len(self._line_counts)
+    def add(self, row: Row, chunk: Chunk | None, numbers: bytes, digest: bytes) -> None:
+        """A record: its row, its chunk, its lines' numbers (uint32 bytes), its digest."""
         self._side("rows", json.dumps(row, ensure_ascii=False).encode() + b"\n")
         self._side("numbers", numbers)
-        if isinstance(counts, Counts):
-            entries = array("i")
-            for kind, counter in zip("pcl", counts.parts(), strict=True):
-                for name, count in counter.items():
-                    term = self.terms.setdefault(kind + name, len(self.terms))
-                    entries.extend((record, term, count))
-            self._side("counts", entries.tobytes())
-        elif counts is not None:
-            copied = counts.copy()
-            copied[:, 0] = record
-            self._side("counts", copied.tobytes())
         self._line_counts.append(len(numbers) // 4)
         self._spans.extend(chunk.spans if chunk else (-1,) * 3 * len(self.formats))
         self._figures.append((chunk.figure, chunk.own_digest) if chunk else ("", ""))
@@ -324,7 +294,6 @@ class LayoutRecorder:
             "formats": self.formats,
             "outputs": outputs,
             "counts": counts.parts(),
-            "terms": list(self.terms),
             "figures": self._figures,
             "sides": {part: digest.hexdigest() for part, digest in self._side_digests.items()},
             "lines": len(self.facts.lines),

@@ -36,7 +36,6 @@ from .model import DamagedEntry, Location, Source, Stage, Stats
 from .pipeline import Converted, Outcome, Rejected
 from .read import SIDECAR_KINDS
 from .resources import PACKAGE_DIR, data_dir
-from .splice import LAYOUT_FILE, SIDE_FILES
 from .validate import Finding
 from .write import RecordRdf, own_graph_parts
 
@@ -172,13 +171,13 @@ class KeptState:
             except OSError:
                 pass  # not noted (a full disk): converted again next time
 
-    def write_index(self, index: dict[str, Location]) -> None:
+    def write_index(self, index: dict[str, Location], others: Iterable[str] = ()) -> None:
         """Replace the index by this run's outcomes (atomically), and delete the packs that
-        no outcome of it lies in, and temporary files left behind (the layout stays)."""
+        no outcome of it lies in, and temporary files left behind; files named in
+        ``others`` (kept beside the outcomes by others) stay."""
         if not _write_whole(self.folder / INDEX_FILE, _index_rows(index)):
             return
-        used = {pack for pack, _, _ in index.values()} | {INDEX_FILE, LAYOUT_FILE}
-        used |= set(SIDE_FILES.values())
+        used = {pack for pack, _, _ in index.values()} | {INDEX_FILE, *others}
         for path in self.folder.iterdir():
             if path.name not in used:
                 path.unlink(missing_ok=True)
@@ -224,6 +223,7 @@ def encode(outcome: Outcome) -> bytes:
             figure=record.figure,
             own_triples=record.own_triples,
             own_bytes=len(record.own),
+            shared_ends=record.shared_ends,
             counts=[tally.counts.properties, tally.counts.classes, tally.counts.links],
             figure_subjects=tally.figure_subjects,
             other_subjects=list(tally.other_subjects),
@@ -254,7 +254,8 @@ def decode(data: bytes, formats: Iterable[str]) -> Outcome:
         own, shared = rdf[: header["own_bytes"]], rdf[header["own_bytes"] :]
         figure = header["figure"]
         parts = own_graph_parts(own, figure, formats)
-        record = RecordRdf(figure, own, header["own_triples"], shared, parts)
+        ends = tuple(header["shared_ends"])
+        record = RecordRdf(figure, own, header["own_triples"], shared, ends, parts)
         properties, classes, links = (Counter(c) for c in header["counts"])
         tally = Tally(
             Counts(properties, classes, links),

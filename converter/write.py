@@ -146,6 +146,8 @@ class RecordRdf:
     """How many triples ``own`` holds."""
     shared: bytes
     """N-Triples of the facts about shared entities (genes, taxa, paper, MeSH, ChEBI)."""
+    shared_ends: tuple[int, ...]
+    """Where the lines of each subject of ``shared`` end (a subject's lines are together)."""
     parts: dict[str, bytes]
     """The own graph as each streamed output writes it (``nt``, ``nq``: its named graph,
     ``ttl``: a Turtle fragment without prefix lines, ``nt.gz``: a gzip member …)."""
@@ -160,11 +162,13 @@ def serialize_record(graph: RecordGraph, formats: Iterable[str]) -> RecordRdf:
     """A record's RDF: its N-Triples, and its own graph as each of the streamed output
     ``formats`` writes it."""
     own = graph.own.ntriples()
+    shared, shared_ends = graph.shared.ntriples_by_subject()
     return RecordRdf(
         figure=graph.figure,
         own=own,
         own_triples=len(graph.own),
-        shared=graph.shared.ntriples(),
+        shared=shared,
+        shared_ends=shared_ends,
         parts=own_graph_parts(own, graph.figure, formats),
     )
 
@@ -216,6 +220,10 @@ def in_graph(ntriples: bytes, graph: str) -> bytes:
     return ntriples.replace(b" .\n", f" <{graph}> .\n".encode())
 
 
+NEW = 1 << 31
+"""The flag :meth:`DigestSet.number_all` sets on the number of a line it had not seen."""
+
+
 class DigestSet:
     """An exact set of lines, each with a number (the order in which it was added), kept as
     their 128-bit xxh3 digests in an open-addressing table of two 64-bit arrays and one
@@ -241,28 +249,42 @@ class DigestSet:
 
     def number(self, line: bytes) -> tuple[int, bool]:
         """The number of a line (a new one gets the next), and whether it was new."""
-        digest = xxhash.xxh3_128_intdigest(line)
-        high, low = (digest >> 64) | 1, digest & 0xFFFF_FFFF_FFFF_FFFF  # high 0: empty slot
-        number = self._insert(high, low, self._count)
-        if number == self._count:
-            self._count += 1
-            if self._count > self.MAX_LOAD * (self._mask + 1):
-                self._grow()
-            return number, True
-        return number, False
+        numbers = self.number_all([line])
+        return numbers[0] & ~NEW, bool(numbers[0] & NEW)
 
-    def _insert(self, high: int, low: int, number: int) -> int:
-        """Put ``number`` in the digest's slot unless the digest is there; its number."""
-        highs, lows, mask = self._high, self._low, self._mask
+    def number_all(self, lines: Iterable[bytes]) -> array[int]:
+        """The number of each line (new ones get the next), with the flag NEW where the line
+        was new. One loop with everything local: it runs for every shared fact written."""
+        numbers = array("I")
+        append, digest_of = numbers.append, xxhash.xxh3_128_intdigest
+        for line in lines:
+            digest = digest_of(line)
+            high, low = (digest >> 64) | 1, digest & 0xFFFF_FFFF_FFFF_FFFF  # high 0: empty
+            highs, lows, mask = self._high, self._low, self._mask
+            slot = (high ^ low) & mask
+            while True:
+                there = highs[slot]
+                if there == 0:
+                    number = self._count
+                    highs[slot], lows[slot], self._numbers[slot] = high, low, number
+                    self._count += 1
+                    if self._count > self.MAX_LOAD * (mask + 1):
+                        self._grow()
+                    append(number | NEW)
+                    break
+                if there == high and lows[slot] == low:
+                    append(self._numbers[slot])
+                    break
+                slot = (slot + 1) & mask
+        return numbers
+
+    def _insert(self, high: int, low: int, number: int) -> None:
+        """Put a digest known to be absent in its slot."""
+        highs, mask = self._high, self._mask
         slot = (high ^ low) & mask
-        while True:
-            there = highs[slot]
-            if there == 0:
-                highs[slot], lows[slot], self._numbers[slot] = high, low, number
-                return number
-            if there == high and lows[slot] == low:
-                return self._numbers[slot]
+        while highs[slot]:
             slot = (slot + 1) & mask
+        highs[slot], self._low[slot], self._numbers[slot] = high, low, number
 
     def _grow(self) -> None:
         highs, lows, numbers = self._high, self._low, self._numbers
@@ -462,6 +484,18 @@ class OutputWriter:
         moved = Chunk(chunk.figure, chunk.own_digest, tuple(spans))
         self._note_in_index(moved)
         return moved
+
+    def written_before(self, chunk: Chunk) -> list[ox.Triple]:
+        """The triples of a chunk of the last run's outputs, read back from them."""
+        name = next(iter(self._streams))
+        start, _, end = chunk.spans[:3]
+        data = os.pread(self._previous(name).fileno(), end - start, start)
+        if name.endswith(GZIP):
+            data = gzip.decompress(data)
+        if base_format(name) == "ttl":
+            data = turtle_header() + data
+        fmt = FORMATS[base_format(name)]
+        return [quad.triple for quad in ox.parse(data, format=fmt)]
 
     def _copy_pending(self, names: Iterable[str]) -> None:
         """Copy the ranges waiting for the outputs ``names``, at once."""

@@ -150,19 +150,22 @@ def test_an_unchanged_rerun_copies_every_record_from_the_last_outputs(tmp_path: 
     assert output_files(out) == first
 
 
-def test_records_whose_first_stated_facts_move_are_written_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("formats", [FORMATS, "nt.gz,nq"])
+def test_records_whose_first_stated_facts_move_are_written_again(
+    tmp_path: Path, formats: str
+) -> None:
     db, out = release(tmp_path), tmp_path / "out"
-    convert(db, out)
+    convert(db, out, "-f", formats)
     figures, data = db / "_figures", db / "_data"
     (figures / "PMC2000__f0.md").unlink()  # stated TP53 and EGFR first: others must now
     (data / "PMC2000__f0-genes.tsv").unlink()
     (figures / "PMC1999__new.md").write_text(record_text("PMC1999__new"))  # before all
     (data / "PMC1999__new-genes.tsv").write_text(gene_rows(3))  # MAPK1 first from now on
     (data / "PMC2010__f10-genes.tsv").write_text(gene_rows(0, 1, 2))
-    text = convert(db, out)
+    text = convert(db, out, "-f", formats)
     assert "24 records read" in text
     assert 0 < copied(text) < 22
-    assert output_files(out) == full_run(db, tmp_path / "full")
+    assert output_files(out) == full_run(db, tmp_path / "full", "-f", formats)
 
 
 def test_a_record_that_becomes_a_duplicate_and_back(tmp_path: Path) -> None:
