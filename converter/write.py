@@ -233,7 +233,7 @@ class DigestSet:
 
     MAX_LOAD = 0.75
 
-    def __init__(self, capacity: int = 1 << 16) -> None:
+    def __init__(self, capacity: int = 1 << 10) -> None:
         self._high = array("Q", bytes(8 * capacity))
         self._low = array("Q", bytes(8 * capacity))
         self._numbers = array("I", bytes(4 * capacity))
