@@ -20,7 +20,7 @@ from rich.table import Table
 from tqdm import tqdm
 
 from . import __version__
-from .convert import ConvertOptions, convert_to_folder, validate_to_folder
+from .convert import ConvertOptions, InputChanged, convert_to_folder, validate_to_folder
 from .pipeline import DEFAULT_BATCH_SIZE
 from .query import (
     GRAPH_FORMATS,
@@ -230,7 +230,7 @@ def convert(
         bar.close()
         click.echo("interrupted: no output was changed", err=True)
         sys.exit(130)
-    except StoreError as err:
+    except (StoreError, InputChanged) as err:
         bar.close()
         raise click.ClickException(f"{err} (no output was changed)") from None
     except OSError as err:  # a full disk, a folder that cannot be written

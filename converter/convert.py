@@ -62,6 +62,11 @@ RDF_SUFFIXES = tuple(
 )
 
 
+class InputChanged(Exception):
+    """A record's inputs changed during the run (it read them twice and found them
+    different): nothing is written."""
+
+
 IN_PROCESS_BELOW = 150
 """A re-run with fewer records to convert converts them in this process: starting worker
 processes costs more (measured: 80 records 1.00 s alone against 1.11 s with two workers,
@@ -235,8 +240,6 @@ class _ConvertRun:
                 "records were converted again"
             )
 
-    # ------------------------------------------------------------------ every record written
-
     # ------------------------------------------------------------------ a re-run
 
     def _spliced(self, sources: list[Source], previous: Layout) -> bool:
@@ -305,7 +308,8 @@ class _ConvertRun:
 
     def whole(self, item: _Item) -> Converted:
         """A converted record's outcome with its RDF: read back from the kept outcomes, or
-        converted again if it cannot be (not kept: a full disk; damaged)."""
+        converted again if it cannot be (not kept: a full disk; damaged). Not kept in
+        ``item``: what a re-run writes anew stays out of memory once written."""
         if isinstance(item.outcome, Converted) and item.outcome.rdf is not None:
             return item.outcome
         key = item.source.key
@@ -314,14 +318,12 @@ class _ConvertRun:
             try:
                 outcome = self.kept.load(at, self.writer.streamed_formats)
                 if isinstance(outcome, Converted):
-                    item.outcome = outcome
                     return outcome
             except DamagedEntry:
                 self.summary.damaged += 1
         outcome = convert_one(item.source, self.batch_options)
-        if not isinstance(outcome, Converted):  # cannot be: the same inputs converted before
-            raise RuntimeError(f"{item.source.name}: converted before, rejected now")
-        item.outcome = outcome
+        if not isinstance(outcome, Converted):  # its inputs were converted before
+            raise InputChanged(f"{item.source.name} changed while the run read it: run again")
         return outcome
 
     # ------------------------------------------------------------------ every record written

@@ -18,12 +18,11 @@ records whose first-stated facts moved. The outputs are the bytes a full run wri
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import zipfile
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
@@ -41,9 +40,11 @@ FIRST = NEW
 """The flag of a line number where the record is the first to state the line (in a run
 that numbers every line anew, the line's number is new just there)."""
 NUMBER = np.uint32(FIRST - 1)
-MAX_GROUPS_KEPT = 200_000
+MAX_GROUPS_KEPT = 100_000
 """How many subjects' line groups :meth:`SharedFacts.number` keeps the numbers of (about
-150 bytes each): the first seen, which hold the genes and taxa most records name."""
+150 bytes each): the first met twice, which hold the genes and taxa most records name."""
+NUMBERS_BLOCK = 1 << 22
+"""Bytes of line numbers read at a time when counting subjects."""
 MAX_CHANGED_SHARE = 0.25
 """A re-run splices when at most this share of its records must be converted (or taken
 from the kept outcomes whole); with more, streaming every record costs less."""
@@ -75,7 +76,8 @@ class SharedFacts:
         lines joined.
 
         A subject's lines are often written word for word by many records (a gene's
-        facts): such a group is numbered once, then looked up whole."""
+        facts): such a group, once met again, is looked up whole (groups met once, such as
+        a paper's facts, are not kept)."""
         numbers = array("I")
         new: list[bytes] = []
         start = 0
@@ -96,8 +98,8 @@ class SharedFacts:
                     if number & FIRST:
                         new.append(line)
                         self.subject_of.append(subject)
-            if len(self._groups) < MAX_GROUPS_KEPT:
-                self._groups[key] = array("I", (number & ~FIRST for number in found))
+            elif len(self._groups) < MAX_GROUPS_KEPT:  # a group met again: keep it
+                self._groups[key] = found
         return numbers, b"".join(new)
 
     @staticmethod
@@ -110,12 +112,13 @@ class SharedFacts:
         """The numbers of subjects written in N-Triples syntax (``<iri>``)."""
         return [self.subjects.number(subject.encode())[0] for subject in subjects]
 
-    def distinct_subjects(self, numbers: Numbers, others: Iterable[int]) -> int:
-        """How many distinct subjects the shared-fact lines ``numbers`` and the subject
-        numbers ``others`` have."""
+    def distinct_subjects(self, numbers: Iterable[Numbers], others: Iterable[int]) -> int:
+        """How many distinct subjects the shared-fact lines ``numbers`` (in blocks) and the
+        subject numbers ``others`` have."""
         subject_of = np.frombuffer(self.subject_of, dtype=np.uint32)
         seen = np.zeros(len(self.subjects), dtype=bool)
-        seen[subject_of[numbers & NUMBER]] = True
+        for block in numbers:
+            seen[subject_of[block & NUMBER]] = True
         seen[np.fromiter(others, dtype=np.int64)] = True
         return int(seen.sum())
 
@@ -273,10 +276,13 @@ class LayoutRecorder:
         self._figures.append((chunk.figure, chunk.own_digest) if chunk else ("", ""))
         self._digests += digest
 
-    def numbers(self) -> Numbers:
-        """Every line number noted so far (in output order)."""
+    def numbers(self) -> Iterator[Numbers]:
+        """Every line number noted so far (in output order), a block at a time (memory
+        stays flat)."""
         self._streams["numbers"].flush()
-        return np.fromfile(self._sides["numbers"], dtype=np.uint32)
+        with open(self._sides["numbers"], "rb") as stream:
+            while block := stream.read(NUMBERS_BLOCK):
+                yield np.frombuffer(block, dtype=np.uint32)
 
     def save(self, outdir: Path, counts: Counts) -> None:
         """Save the layout, with the identity of the outputs now in ``outdir``; a layout
@@ -309,8 +315,6 @@ class LayoutRecorder:
         for name, table in (("lines", self.facts.lines), ("subjects", self.facts.subjects)):
             for part, data in zip(("high", "low", "numbers"), table.tables(), strict=True):
                 arrays[f"{name}_{part}"] = _bytes(data)
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
         layout_temp = self._temp(LAYOUT_FILE)
         try:
             for stream in self._streams.values():
@@ -319,7 +323,8 @@ class LayoutRecorder:
             (self.folder / LAYOUT_FILE).unlink(missing_ok=True)
             for part, name in SIDE_FILES.items():
                 os.replace(self._sides[part], self.folder / name)
-            layout_temp.write_bytes(buffer.getvalue())
+            with open(layout_temp, "wb") as stream:
+                np.savez(stream, **arrays)
             os.replace(layout_temp, self.folder / LAYOUT_FILE)
         except OSError:
             layout_temp.unlink(missing_ok=True)

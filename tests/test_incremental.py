@@ -191,6 +191,24 @@ def test_a_record_that_becomes_a_duplicate_and_back(tmp_path: Path) -> None:
     assert output_files(out) == full_run(db, full)
 
 
+def test_a_record_written_anew_from_a_damaged_kept_outcome_is_converted_again(
+    tmp_path: Path,
+) -> None:
+    db, out = release(tmp_path), tmp_path / "out"
+    convert(db, out)
+    kept = next((out / ".pfocr-state").iterdir())
+    for line in (kept / "index.tsv").read_text().splitlines():  # every kept outcome damaged
+        _key, pack, offset, length = line.split("\t")
+        data = bytearray((kept / pack).read_bytes())
+        data[int(offset) + int(length) // 2] ^= 0xFF
+        (kept / pack).write_bytes(bytes(data))
+    (db / "_figures" / "PMC2000__f0.md").unlink()  # the records after it state facts first
+    result = CliRunner().invoke(cli, ["convert", str(db), "-o", str(out), "-f", FORMATS])
+    assert result.exit_code == 0, result.output
+    assert 0 < copied(result.stdout) < 23 and "were damaged" in result.stderr
+    assert output_files(out) == full_run(db, tmp_path / "full")
+
+
 def test_inputs_given_in_another_order(tmp_path: Path) -> None:
     db, out = release(tmp_path), tmp_path / "out"
     records = sorted(str(path) for path in (db / "_figures").iterdir())
