@@ -145,9 +145,9 @@ class Row(NamedTuple):
 
 
 SIDE_FILES = {"rows": "layout.rows", "numbers": "layout.numbers"}
-"""Beside the layout, streamed as the run goes: each record's row (JSON lines) and the
-numbers of its shared-fact lines (uint32, the top bit set where the record is the first to
-state the line)."""
+"""Beside the layout, streamed as the run goes: each record's row with its chunk's figure
+and own-graph digest (JSON lines), and the numbers of its shared-fact lines (uint32, the
+top bit set where the record is the first to state the line)."""
 LAYOUT_FILES = (LAYOUT_FILE, *SIDE_FILES.values())
 
 
@@ -205,14 +205,12 @@ def read_layout(folder: Path) -> tuple[Layout | None, str | None]:
             if xxhash.xxh3_128_hexdigest(data) != head["sides"][part]:
                 raise ValueError(f"{name} does not match the layout")
             side[part] = data
-        rows = [
-            Row(*row) for row in json.loads(b"[" + side["rows"].replace(b"\n", b",")[:-1] + b"]")
-        ]
+        entries = json.loads(b"[" + side["rows"].replace(b"\n", b",")[:-1] + b"]")
+        rows = [Row(*entry[:-2]) for entry in entries]
         numbers = np.frombuffer(side["numbers"], dtype=np.uint32)
-        spans = arrays["spans"]
         chunks: list[Chunk | None] = [
-            Chunk(figure, own_digest, tuple(span.tolist())) if figure else None
-            for (figure, own_digest), span in zip(head["figures"], spans, strict=True)
+            Chunk(entry[-2], entry[-1], tuple(span.tolist())) if entry[-2] else None
+            for entry, span in zip(entries, arrays["spans"], strict=True)
         ]
         subject_of = array("I")
         subject_of.frombytes(arrays["subject_of"].tobytes())
@@ -255,7 +253,6 @@ class LayoutRecorder:
         self._spans = array("q")
         self._line_counts = array("q")
         self._digests = bytearray()
-        self._figures: list[tuple[str, str]] = []
         self._sides = {part: self._temp(name) for part, name in SIDE_FILES.items()}
         self._streams = {part: open(path, "wb") for part, path in self._sides.items()}  # noqa: SIM115
         self._side_digests = {part: xxhash.xxh3_128() for part in SIDE_FILES}
@@ -269,11 +266,11 @@ class LayoutRecorder:
 
     def add(self, row: Row, chunk: Chunk | None, numbers: bytes, digest: bytes) -> None:
         """A record: its row, its chunk, its lines' numbers (uint32 bytes), its digest."""
-        self._side("rows", json.dumps(row, ensure_ascii=False).encode() + b"\n")
+        where = [chunk.figure, chunk.own_digest] if chunk else ["", ""]
+        self._side("rows", json.dumps([*row, *where], ensure_ascii=False).encode() + b"\n")
         self._side("numbers", numbers)
         self._line_counts.append(len(numbers) // 4)
         self._spans.extend(chunk.spans if chunk else (-1,) * 3 * len(self.formats))
-        self._figures.append((chunk.figure, chunk.own_digest) if chunk else ("", ""))
         self._digests += digest
 
     def numbers(self) -> Iterator[Numbers]:
@@ -300,7 +297,6 @@ class LayoutRecorder:
             "formats": self.formats,
             "outputs": outputs,
             "counts": counts.parts(),
-            "figures": self._figures,
             "sides": {part: digest.hexdigest() for part, digest in self._side_digests.items()},
             "lines": len(self.facts.lines),
             "subjects": len(self.facts.subjects),
