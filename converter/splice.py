@@ -43,7 +43,7 @@ NUMBER = np.uint32(FIRST - 1)
 MAX_GROUPS_KEPT = 100_000
 """How many subjects' line groups :meth:`SharedFacts.number` keeps the numbers of (about
 150 bytes each): the first met twice, which hold the genes and taxa most records name."""
-NUMBERS_BLOCK = 1 << 22
+NUMBERS_BLOCK = 1 << 20
 """Bytes of line numbers read at a time when counting subjects."""
 MAX_CHANGED_SHARE = 0.25
 """A re-run splices when at most this share of its records must be converted (or taken
@@ -238,8 +238,9 @@ def read_layout(folder: Path) -> tuple[Layout | None, str | None]:
         return None, f"the layout of the last run in {folder} is damaged: outputs are written whole"
 
 
-def _table(arrays: dict[str, np.ndarray], name: str) -> tuple[bytes, bytes, bytes]:
-    high, low, numbers = (arrays[f"{name}_{part}"].tobytes() for part in ("high", "low", "numbers"))
+def _table(arrays: dict[str, np.ndarray], name: str) -> tuple[memoryview, memoryview, memoryview]:
+    """The saved arrays of a digest table (taken out of ``arrays``: read once, then freed)."""
+    high, low, numbers = (arrays.pop(f"{name}_{part}").data for part in ("high", "low", "numbers"))
     return high, low, numbers
 
 
@@ -310,7 +311,7 @@ class LayoutRecorder:
         }
         for name, table in (("lines", self.facts.lines), ("subjects", self.facts.subjects)):
             for part, data in zip(("high", "low", "numbers"), table.tables(), strict=True):
-                arrays[f"{name}_{part}"] = _bytes(data)
+                arrays[f"{name}_{part}"] = np.frombuffer(data, dtype=np.uint8)  # not a copy
         layout_temp = self._temp(LAYOUT_FILE)
         try:
             for stream in self._streams.values():

@@ -26,13 +26,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
 import xxhash
 
 from .enrich import RecordGraph
 from .vocab import PREFIXES, SH
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 FORMATS: dict[str, ox.RdfFormat] = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -297,13 +300,16 @@ class DigestSet:
             if high:
                 self._insert(high, low, number)
 
-    def tables(self) -> tuple[bytes, bytes, bytes]:
-        """The table as bytes, for :meth:`from_tables`."""
-        return self._high.tobytes(), self._low.tobytes(), self._numbers.tobytes()
+    def tables(self) -> tuple[array[int], array[int], array[int]]:
+        """The table's arrays (not copies), for :meth:`from_tables`."""
+        return self._high, self._low, self._numbers
 
     @classmethod
-    def from_tables(cls, high: bytes, low: bytes, numbers: bytes, count: int) -> DigestSet:
-        """The set :meth:`tables` gave (``count`` lines in it)."""
+    def from_tables(
+        cls, high: ReadableBuffer, low: ReadableBuffer, numbers: ReadableBuffer, count: int
+    ) -> DigestSet:
+        """The set whose :meth:`tables` had the bytes of ``high``, ``low`` and ``numbers``
+        (``count`` lines in it)."""
         table = cls(capacity=1)
         table._high, table._low, table._numbers = array("Q"), array("Q"), array("I")
         table._high.frombytes(high)
