@@ -144,7 +144,8 @@ class _ConvertRun:
         self.this_run: dict[str, Location] = {}
         self.previous: Layout | None = None
         if self.last_run and not options.full:
-            self.previous, notice = read_layout(self.kept.folder)
+            formats = writer.streamed_formats
+            self.previous, notice = read_layout(self.kept.folder, outdir, formats)
             self._notice(notice)
         self.batch_options = BatchOptions(
             options.validate,
@@ -199,10 +200,12 @@ class _ConvertRun:
         """Write every record of ``sources``, copying from the last run's outputs what did
         not change when its layout allows; then put the outputs in place."""
         keyed = self.keyed(sources)
-        previous = self.previous
-        if previous is not None and previous.matches(self.outdir, self.writer.streamed_formats):
+        previous, self.previous = self.previous, None
+        if previous is not None:
             listed = list(keyed)
-            if not self._spliced(listed, previous):
+            spliced = self._spliced(listed, previous)
+            del previous  # not held while every record is written instead
+            if not spliced:
                 self._streamed(listed)
         else:
             self._streamed(keyed)

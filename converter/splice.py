@@ -155,9 +155,6 @@ LAYOUT_FILES = (LAYOUT_FILE, *SIDE_FILES.values())
 class Layout:
     """What a convert run wrote where, saved for the next run."""
 
-    formats: tuple[str, ...]
-    outputs: dict[str, list[int]]
-    """Each streamed output's size, modification time (ns) and inode once in place."""
     counts: Counts
     """The run's counts (of every chunk)."""
     rows: list[Row]
@@ -175,30 +172,36 @@ class Layout:
         np.cumsum(self.line_counts, out=starts[1:])
         return starts
 
-    def matches(self, outdir: Path, formats: Sequence[str]) -> bool:
-        """Whether the outputs in ``outdir`` are still those this layout describes."""
-        if tuple(formats) != self.formats:
+
+def _describes(head: dict[str, Any], outdir: Path, formats: Sequence[str]) -> bool:
+    """Whether the outputs in ``outdir`` are still those a layout's ``head`` describes."""
+    if list(formats) != head["formats"]:
+        return False
+    for name in formats:
+        try:
+            found = os.stat(outdir / f"{BASENAME}.{name}")
+        except OSError:
             return False
-        for name in formats:
-            try:
-                found = os.stat(outdir / f"{BASENAME}.{name}")
-            except OSError:
-                return False
-            if [found.st_size, found.st_mtime_ns, found.st_ino] != self.outputs.get(name):
-                return False
-        return True
+        if [found.st_size, found.st_mtime_ns, found.st_ino] != head["outputs"].get(name):
+            return False
+    return True
 
 
-def read_layout(folder: Path) -> tuple[Layout | None, str | None]:
-    """The layout the last run saved in ``folder`` (None if there is none), and a notice
+def read_layout(
+    folder: Path, outdir: Path, formats: Sequence[str]
+) -> tuple[Layout | None, str | None]:
+    """The layout the last run saved in ``folder``, if it still describes the outputs in
+    ``outdir`` and the run writes the same streamed ``formats`` (else None), and a notice
     if it is damaged (then it is not used)."""
     path = folder / LAYOUT_FILE
     if not path.exists():
         return None, None
     try:
-        with np.load(path, allow_pickle=False) as saved:
+        with np.load(path, allow_pickle=False) as saved:  # each part read when asked for
+            head = json.loads(saved["head"].tobytes())
+            if not _describes(head, outdir, formats):
+                return None, None
             arrays = {name: saved[name] for name in saved.files}
-        head = json.loads(arrays["head"].tobytes())
         side = {}
         for part, name in SIDE_FILES.items():
             data = (folder / name).read_bytes()
@@ -223,8 +226,6 @@ def read_layout(folder: Path) -> tuple[Layout | None, str | None]:
         if len(rows) != len(line_counts) or int(line_counts.sum()) != len(numbers):
             raise ValueError("the layout's parts do not agree")
         layout = Layout(
-            tuple(head["formats"]),
-            head["outputs"],
             Counts.from_parts(head["counts"]),
             rows,
             chunks,
@@ -296,7 +297,7 @@ class LayoutRecorder:
             outputs[name] = [found.st_size, found.st_mtime_ns, found.st_ino]
         head = {
             "formats": self.formats,
-            "outputs": outputs,
+            "outputs": outputs,  # each one's size, modification time (ns) and inode
             "counts": counts.parts(),
             "sides": {part: digest.hexdigest() for part, digest in self._side_digests.items()},
             "lines": len(self.facts.lines),
