@@ -37,7 +37,7 @@ def wait_for(predicate: object, seconds: float = 60) -> None:
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return corpus(tmp_path_factory.mktemp("big"), 400)
+    return corpus(tmp_path_factory.mktemp("big"), 1200)  # seconds to run: time to interrupt it
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
