@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections import Counter
 from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -224,7 +223,7 @@ def encode(outcome: Outcome) -> bytes:
             own_triples=record.own_triples,
             own_bytes=len(record.own),
             shared_ends=record.shared_ends,
-            counts=[tally.counts.properties, tally.counts.classes, tally.counts.links],
+            counts=tally.counts.parts(),
             figure_subjects=tally.figure_subjects,
             other_subjects=list(tally.other_subjects),
         )
@@ -256,9 +255,8 @@ def decode(data: bytes, formats: Iterable[str]) -> Outcome:
         parts = own_graph_parts(own, figure, formats)
         ends = tuple(header["shared_ends"])
         record = RecordRdf(figure, own, header["own_triples"], shared, ends, parts)
-        properties, classes, links = (Counter(c) for c in header["counts"])
         tally = Tally(
-            Counts(properties, classes, links),
+            Counts.from_parts(header["counts"]),
             header["figure_subjects"],
             tuple(header["other_subjects"]),
         )
