@@ -74,19 +74,28 @@ def _check_inputs(inputs: tuple[str, ...]) -> None:
         raise click.UsageError("standard input ('-') can be given once")
 
 
-def _terminate(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 @contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """While a run lasts, SIGTERM ends it like Ctrl-C: temporary files removed, old outputs
-    kept. The previous handler is restored afterwards."""
-    previous = signal.signal(signal.SIGTERM, _terminate)
+def _interrupts() -> Iterator[Callable[[], None]]:
+    """While a run lasts, SIGTERM ends it like Ctrl-C (temporary files removed, old outputs
+    kept). Yields a check that raises KeyboardInterrupt again if a signal came: one that
+    lands while Python runs a finalizer (a generator's, say) is printed and dropped there, and
+    the run would go on. The previous handlers are restored afterwards."""
+    received: list[int] = []
+
+    def interrupt(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def check() -> None:
+        if received:
+            raise KeyboardInterrupt(f"signal {received[0]}")
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield
+        yield check
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 inputs_argument = click.argument("inputs", nargs=-1, required=True)
@@ -222,9 +231,14 @@ def convert(
         full=full,
     )
     try:
-        with _sigterm_interrupts():
+        with _interrupts() as check:
+
+            def progress(done: int) -> None:
+                check()
+                bar.update(done)
+
             summary, written = convert_to_folder(
-                list(inputs), outdir, options, progress=bar.update, on_start=start
+                list(inputs), outdir, options, progress=progress, on_start=start
             )
     except KeyboardInterrupt:
         bar.close()
@@ -275,7 +289,7 @@ def validate(
     """
     _check_inputs(inputs)
     try:
-        with _sigterm_interrupts():
+        with _interrupts():
             summary, written = validate_to_folder(
                 list(inputs), outdir, engine_name=engine, jobs=jobs, batch_size=batch_size
             )

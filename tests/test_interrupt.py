@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from helpers import genes_tsv, output_files, record_text, write_db
+
+from converter.cli import _interrupts
 
 EXE = str(Path(sys.executable).with_name("pfocr-rdf"))
 GENE_ROW = "9606\tHomo sapiens\tPrimates\tTP53\tTP53\tTP53\t7157\tncbigene_symbol\t1\t0\t1"
@@ -91,3 +94,16 @@ def test_killed_first_load_leaves_no_store(tmp_path: Path) -> None:
     process.kill()
     process.wait(timeout=60)
     assert not store.exists()  # the staging folder was never renamed into place
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupt_dropped_in_a_finalizer_is_raised_again(sig: signal.Signals) -> None:
+    with _interrupts() as check:
+        check()  # no signal yet: nothing
+        try:  # what Python does with an exception raised in a finalizer: drops it
+            os.kill(os.getpid(), sig)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        with pytest.raises(KeyboardInterrupt):
+            check()
