@@ -246,10 +246,6 @@ class DigestSet:
     def __len__(self) -> int:
         return self._count
 
-    def add(self, line: bytes) -> bool:
-        """Add a line; whether it was new."""
-        return self.number(line)[1]
-
     def number(self, line: bytes) -> tuple[int, bool]:
         """The number of a line (a new one gets the next), and whether it was new."""
         numbers = self.number_all([line])
@@ -312,9 +308,9 @@ class DigestSet:
         (``count`` lines in it)."""
         table = cls(capacity=1)
         table._high, table._low, table._numbers = array("Q"), array("Q"), array("I")
-        table._high.frombytes(high)
-        table._low.frombytes(low)
-        table._numbers.frombytes(numbers)
+        parts = (table._high, table._low, table._numbers)
+        for part, data in zip(parts, (high, low, numbers), strict=True):
+            part.frombytes(memoryview(data).cast("B"))  # any buffer, as bytes
         capacity = len(table._high)
         if capacity & (capacity - 1) or not len(table._low) == len(table._numbers) == capacity:
             raise ValueError("not a digest table")
