@@ -249,10 +249,10 @@ class _ConvertRun:
         """Write every record, copying from the last run's outputs the records whose chunk
         is unchanged; False (nothing done) when too many records changed for it to pay."""
         position = {row.key: index for index, row in enumerate(previous.rows) if row.key}
-        items = [
-            _Item(source, position.get(source.key or "") if source.kept_at else None)
-            for source in sources
-        ]
+        items = []
+        for source in sources:
+            index = position.get(source.key or "") if source.kept_at else None
+            items.append(_Item(source, index, None if index is None else previous.rows[index]))
         fresh = [item for item in items if item.index is None]
         if len(fresh) > MAX_CHANGED_SHARE * len(items):
             return False
@@ -264,9 +264,6 @@ class _ConvertRun:
             if isinstance(outcome, Converted) and outcome.rdf is not None:
                 item.numbers = self.facts.number(outcome.rdf.shared, outcome.rdf.shared_ends)[0]
                 item.outcome = replace(outcome, rdf=None)  # kept: read back when written
-        for item in items:
-            if item.index is not None:
-                item.row = previous.rows[item.index]
         plan = _SplicePlan(self, items, previous)
         self.statistics = Statistics(plan.counts_kept(self.writer))
         for number, item in enumerate(items):
@@ -426,7 +423,11 @@ class _SplicePlan:
     def __init__(self, run: _ConvertRun, items: list[_Item], previous: Layout) -> None:
         self.previous = previous
         starts = previous.line_starts
-        old_numbers = previous.numbers & NUMBER
+
+        def numbers_of(row: int) -> Numbers:
+            """The flagged numbers of a record of the last run."""
+            return previous.numbers[starts[row] : starts[row + 1]]
+
         segments: list[Numbers] = []
         carried: list[tuple[int, int]] = []
         """(segment, row of the last run) of each record with a chunk last time."""
@@ -444,7 +445,7 @@ class _SplicePlan:
             index = item.index
             if index is not None and previous.chunks[index] is not None:
                 carried.append((len(segments), index))
-                segments.append(old_numbers[starts[index] : starts[index + 1]])
+                segments.append(numbers_of(index) & NUMBER)
                 continue
             if item.numbers is None:  # kept without a chunk (a duplicate then): read it
                 whole = run.whole(item)
@@ -461,13 +462,12 @@ class _SplicePlan:
         for segment, index in carried:
             start, end = self._starts[segment], self._starts[segment + 1]
             is_carried[start:end] = True
-            before = previous.numbers[starts[index] : starts[index + 1]]
-            first_before[start:end] = (before & FIRST) != 0
+            first_before[start:end] = (numbers_of(index) & FIRST) != 0
         rows = np.array([index for _, index in carried], dtype=np.int64)
         was_carried = np.zeros(len(previous.rows), dtype=bool)
         was_carried[rows] = True
         for dropped in np.flatnonzero(~was_carried & (previous.line_counts > 0)):
-            touched.append(old_numbers[starts[dropped] : starts[dropped + 1]])
+            touched.append(numbers_of(int(dropped)) & NUMBER)
         if np.all(np.diff(rows) > 0):
             touched_numbers = np.concatenate(touched) if touched else np.zeros(0, np.uint32)
         else:  # records in another order: every fact's first record is found again
