@@ -216,7 +216,7 @@ def read_layout(
             for entry, span in zip(entries, arrays["spans"], strict=True)
         ]
         subject_of = array("I")
-        subject_of.frombytes(arrays["subject_of"].tobytes())
+        subject_of.frombytes(arrays.pop("subject_of").data.cast("B"))  # no copy between
         facts = SharedFacts(
             DigestSet.from_tables(*_table(arrays, "lines"), head["lines"]),
             DigestSet.from_tables(*_table(arrays, "subjects"), head["subjects"]),
