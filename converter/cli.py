@@ -20,7 +20,13 @@ from rich.table import Table
 from tqdm import tqdm
 
 from . import __version__
-from .convert import ConvertOptions, InputChanged, convert_to_folder, validate_to_folder
+from .convert import (
+    ConvertOptions,
+    InputChanged,
+    InterruptedAfterWrite,
+    convert_to_folder,
+    validate_to_folder,
+)
 from .pipeline import DEFAULT_BATCH_SIZE
 from .query import (
     GRAPH_FORMATS,
@@ -244,6 +250,14 @@ def convert(
         bar.close()
         click.echo("interrupted: no output was changed", err=True)
         sys.exit(130)
+    except InterruptedAfterWrite:
+        bar.close()
+        click.echo(
+            f"interrupted after the outputs were written in {outdir}: the next run converts "
+            "again the records this one had no time to keep",
+            err=True,
+        )
+        sys.exit(130)
     except (StoreError, InputChanged) as err:
         bar.close()
         raise click.ClickException(f"{err} (no output was changed)") from None
@@ -295,6 +309,9 @@ def validate(
             )
     except KeyboardInterrupt:
         click.echo("interrupted: no output was changed", err=True)
+        sys.exit(130)
+    except InterruptedAfterWrite:
+        click.echo(f"interrupted after the reports were written in {outdir}", err=True)
         sys.exit(130)
     if not quiet:
         for line in shacl_digest(summary.findings):

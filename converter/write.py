@@ -19,13 +19,17 @@ import errno
 import gzip
 import json
 import os
+import signal
 import tempfile
+import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
@@ -405,6 +409,8 @@ class OutputWriter:
             for stale in outdir.glob(f".{name}.*.tmp"):
                 stale.unlink(missing_ok=True)
         self.files = AtomicFiles(outdir)
+        self.written: list[Path] | None = None
+        """The outputs, once :meth:`finish` has put them in place."""
         self.triples = 0
         """Distinct triples written (each shared fact counted once)."""
         self._previous_outputs: dict[str, IO[bytes]] = {}
@@ -615,11 +621,12 @@ class OutputWriter:
         if self._nquads is not None and self._nquads not in self.formats:
             self.files.drop(f"{BASENAME}.{self._nquads}")
             self.files.drop(self._index_name)
-        written = self.files.commit()
-        if self.owns_folder:
-            for name in set(run_files()) - {path.name for path in written}:
-                (self.outdir / name).unlink(missing_ok=True)  # a previous run's, other options
-        return written
+        with _signals_held():  # every output in place, or none
+            self.written = self.files.commit()
+            if self.owns_folder:
+                for name in set(run_files()) - {path.name for path in self.written}:
+                    (self.outdir / name).unlink(missing_ok=True)  # a previous run's
+        return self.written
 
     def _close_streams(self) -> OSError | None:
         """Close every file, even when one cannot take its last bytes (a full disk),
@@ -645,6 +652,32 @@ class OutputWriter:
         """Close the files; delete every temporary file not committed by :meth:`finish`."""
         self._close_streams()
         self.files.discard()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done, then take their course (in the
+    main thread; elsewhere signals are not handled by Python)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[tuple[int, FrameType | None]] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        received.append((signum, frame))
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum, frame in received[:1]:
+            handler = previous[signal.Signals(signum)]
+            if callable(handler):
+                handler(signum, frame)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 def _reserialize(

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 from helpers import genes_tsv, output_files, record_text, write_db
 
-from converter.cli import _interrupts
+from converter.cli import _interrupts, cli
+from converter.state import KeptState
+from converter.write import AtomicFiles
 
 EXE = str(Path(sys.executable).with_name("pfocr-rdf"))
 GENE_ROW = "9606\tHomo sapiens\tPrimates\tTP53\tTP53\tTP53\t7157\tncbigene_symbol\t1\t0\t1"
@@ -107,3 +110,50 @@ def test_an_interrupt_dropped_in_a_finalizer_is_raised_again(sig: signal.Signals
             pass
         with pytest.raises(KeyboardInterrupt):
             check()
+
+
+def test_an_interrupt_while_outputs_are_put_in_place_waits_until_all_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the outputs replace the last run's: every output is the new one, and
+    the run does not say that no output was changed."""
+    out = tmp_path / "out"
+    first = subprocess.run([EXE, "convert", str(corpus(tmp_path / "a", 3)), "-o", str(out)])
+    assert first.returncode == 0
+    before = output_files(out)
+    commit = AtomicFiles.commit
+
+    def interrupted_commit(self: AtomicFiles) -> list[Path]:
+        os.kill(os.getpid(), signal.SIGINT)  # lands between the first rename and the last
+        time.sleep(0.1)
+        return commit(self)
+
+    monkeypatch.setattr(AtomicFiles, "commit", interrupted_commit)
+    result = CliRunner().invoke(cli, ["convert", str(corpus(tmp_path / "b", 5)), "-o", str(out)])
+    assert result.exit_code == 130
+    assert f"interrupted after the outputs were written in {out}" in result.output
+    assert "no output was changed" not in result.output
+    after = output_files(out)
+    changed = {name for name in before if not name.startswith(".") and before[name] != after[name]}
+    assert {"pfocr.ttl", "pfocr.nt", "dataset.ttl"} <= changed
+    assert b"PMC1004__f4" in after["pfocr.nt"]  # all five records: the new run's outputs
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_an_interrupt_while_the_kept_state_is_saved_says_the_outputs_were_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+
+    def interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(KeptState, "write_index", interrupted)
+    result = CliRunner().invoke(cli, ["convert", str(corpus(tmp_path, 3)), "-o", str(out)])
+    assert result.exit_code == 130
+    assert "interrupted after the outputs were written" in result.output
+    assert b"PMC1002__f2" in (out / "pfocr.nt").read_bytes()
+    monkeypatch.undo()  # the next run works: it converts again what was not kept
+    again = CliRunner().invoke(cli, ["convert", str(corpus(tmp_path, 3)), "-o", str(out)])
+    assert again.exit_code == 0, again.output
+    assert "3 converted" in again.output
