@@ -352,10 +352,13 @@ def first_flags(
     flags = first & carried
     if not len(touched):
         return flags
-    is_touched = np.zeros(int(max(numbers.max(initial=0), touched.max()) + 1), dtype=bool)
+    size = int(max(numbers.max(initial=0), touched.max()) + 1)
+    is_touched = np.zeros(size, dtype=bool)
     is_touched[touched] = True
     positions = np.flatnonzero(is_touched[numbers])
     flags[positions] = False
-    _, firsts = np.unique(numbers[positions], return_index=True)
-    flags[positions[firsts]] = True
+    nowhere = len(numbers)
+    earliest = np.full(size, nowhere, dtype=np.int64)  # each number's first position
+    np.minimum.at(earliest, numbers[positions], positions)  # linear, unlike a sort
+    flags[earliest[earliest < nowhere]] = True
     return flags
