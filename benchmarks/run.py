@@ -73,7 +73,12 @@ def _children(pid: int) -> list[int]:
 
 def measure(command: list[str]) -> Run:
     """Wall time, peak RSS of the main process and of its largest child, sampled from
-    /proc every 50 ms (the tree's largest process also from wait4)."""
+    /proc every 50 ms (the tree's largest process also from wait4).
+
+    What earlier commands wrote is put on disk first: the kernel writes files out after
+    the process that made them ends, and each command is timed without that of the one
+    before (as a re-run days after the last release would be)."""
+    os.sync()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peaks: dict[int, int] = {}

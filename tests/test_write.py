@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 from click.testing import CliRunner
 from helpers import EXAMPLES
 
@@ -13,7 +15,7 @@ from converter.cli import cli
 from converter.convert import ConvertOptions, convert_to_folder
 from converter.describe import DATASET
 from converter.vocab import PREFIXES
-from converter.write import NEW, DigestSet
+from converter.write import NEW, AtomicFiles, DigestSet
 
 
 def test_digest_set_is_exact_across_growth() -> None:
@@ -108,3 +110,30 @@ def test_load_and_validate_read_gzip_files(tmp_path: Path) -> None:
     for name in ("pfocr.nq", "pfocr.nq.gz", "pfocr.ttl.gz"):
         result = runner.invoke(cli, ["validate", str(out / name), "-o", str(tmp_path / name)])
         assert result.exit_code == 0 and "0 rejected" in result.output, (name, result.output)
+
+
+def test_committed_files_replace_their_targets_and_leave_nothing_behind(tmp_path: Path) -> None:
+    (tmp_path / "old.nt").write_bytes(b"old")
+    reader = open(tmp_path / "old.nt", "rb")  # noqa: SIM115 - a reader of the old file
+    files = AtomicFiles(tmp_path)
+    files.temp_for("old.nt").write_bytes(b"new")
+    files.temp_for("new.nt").write_bytes(b"first")
+    assert sorted(files.commit()) == [tmp_path / "new.nt", tmp_path / "old.nt"]
+    assert (tmp_path / "old.nt").read_bytes() == b"new"
+    assert (tmp_path / "new.nt").read_bytes() == b"first"
+    assert reader.read() == b"old"  # the old file, still whole for whoever had it open
+    reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.nt", "old.nt"]
+    mode = (tmp_path / "new.nt").stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask  # the usual mode of a new file
+
+
+def test_a_folder_in_the_way_of_an_output_is_an_error_and_stays(tmp_path: Path) -> None:
+    (tmp_path / "pfocr.nt").mkdir()
+    files = AtomicFiles(tmp_path)
+    files.temp_for("pfocr.nt").write_bytes(b"new")
+    with pytest.raises(OSError):
+        files.commit()
+    assert (tmp_path / "pfocr.nt").is_dir()
