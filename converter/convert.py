@@ -511,7 +511,7 @@ class _SplicePlan:
         counts = Counts.from_parts(self.previous.counts.parts())
         for index, chunk in enumerate(self.previous.chunks):
             if chunk is not None and not self._copied_rows[index]:
-                counts.subtract(Counts.of(writer.written_before(chunk)))
+                counts.subtract(Counts.of_lines(writer.written_before(chunk)))
         return counts
 
 

@@ -87,12 +87,15 @@ class Counts:
         self.links.update(other.links)
 
     @classmethod
-    def of(cls, triples: Iterable[ox.Triple]) -> Counts:
-        """The counts of ``triples``."""
+    def of_lines(cls, data: bytes) -> Counts:
+        """The counts of N-Triples or N-Quads ``data`` as pyoxigraph writes them: a
+        statement a line, its terms one space apart. The predicate is the second term; the
+        object, counted only when it is an IRI (a class, a link), is the third whole."""
         counts = cls()
         count = counts.counter()
-        for triple in triples:
-            count(str(triple.subject), str(triple.predicate), str(triple.object))
+        for line in data.decode("utf-8").splitlines():
+            subject, predicate, rest = line.split(" ", 2)
+            count(subject, predicate, rest.split(" ", 1)[0])
         return counts
 
     def subtract(self, other: Counts) -> None:

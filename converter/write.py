@@ -537,17 +537,21 @@ class OutputWriter:
         self._note_in_index(moved)
         return moved
 
-    def written_before(self, chunk: Chunk) -> list[ox.Triple]:
-        """The triples of a chunk of the last run's outputs, read back from them."""
-        name = next(iter(self._streams))
-        start, _, end = chunk.spans[:3]
+    def written_before(self, chunk: Chunk) -> bytes:
+        """A chunk of the last run's outputs as N-Triples (or N-Quads) lines, read back
+        from an output in one of those formats, else from the Turtle."""
+        names = list(self._streams)
+        name = min(names, key=lambda name: base_format(name) == "ttl")  # lines if written
+        at = 3 * names.index(name)
+        start, _, end = chunk.spans[at : at + 3]
         data = os.pread(self._previous(name).fileno(), end - start, start)
         if name.endswith(GZIP):
             data = gzip.decompress(data)
         if base_format(name) == "ttl":
-            data = turtle_header() + data
-        fmt = FORMATS[base_format(name)]
-        return [quad.triple for quad in ox.parse(data, format=fmt)]
+            quads = ox.parse(turtle_header() + data, format=ox.RdfFormat.TURTLE)
+            triples = (quad.triple for quad in quads)
+            data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        return data
 
     def _copy_pending(self, names: Iterable[str]) -> None:
         """Copy the ranges waiting for the outputs ``names``, at once."""

@@ -11,7 +11,7 @@ import shacl
 from helpers import EXAMPLES, PROJECT, SAMPLE
 
 from converter.convert import ConvertOptions, convert_to_folder
-from converter.describe import LINK_TARGETS
+from converter.describe import LINK_TARGETS, Counts
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -149,3 +149,38 @@ def test_the_version_follows_the_content(tmp_path: Path) -> None:
     )
     assert version(tmp_path / "all") != version(fewer)
     assert version(tmp_path / "all")[0][0].startswith("content-")
+
+
+def test_counts_read_from_lines_are_those_of_the_triples() -> None:
+    """Counting N-Triples and N-Quads lines by their terms, as a re-run counts what it
+    drops, gives the counts of the parsed triples (literals with spaces, language tags,
+    datatypes, blank nodes, links)."""
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    figure, gene = (
+        ox.NamedNode("urn:x:figure"),
+        ox.NamedNode("https://identifiers.org/ncbigene/7157"),
+    )
+    label, mentions = ox.NamedNode("urn:x:label"), ox.NamedNode("http://schema.org/mentions")
+    triples = [
+        ox.Triple(figure, rdf_type, ox.NamedNode("http://schema.org/ImageObject")),
+        ox.Triple(figure, mentions, gene),
+        ox.Triple(gene, rdf_type, ox.NamedNode("urn:x:Gene")),
+        ox.Triple(gene, label, ox.Literal("tumor protein p53 . <urn:x:not-a-link>")),
+        ox.Triple(gene, label, ox.Literal('p53 "quoted"', language="en")),
+        ox.Triple(ox.BlankNode("b1"), label, ox.Literal("7", datatype=ox.NamedNode("urn:x:int"))),
+        ox.Triple(figure, mentions, ox.NamedNode("http://purl.obolibrary.org/obo/CHEBI_15377")),
+    ]
+    expected = Counts()
+    count = expected.counter()
+    for triple in triples:
+        count(str(triple.subject), str(triple.predicate), str(triple.object))
+    ntriples = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    nquads = ox.serialize(
+        [ox.Quad(t.subject, t.predicate, t.object, figure) for t in triples],
+        format=ox.RdfFormat.N_QUADS,
+    )
+    assert ntriples is not None and nquads is not None
+    for data in (ntriples, nquads):
+        assert Counts.of_lines(data) == expected
+    assert expected.links == {"NCBI Gene": 1, "ChEBI": 1}
+    assert expected.classes == {"<http://schema.org/ImageObject>": 1, "<urn:x:Gene>": 1}

@@ -151,7 +151,7 @@ def test_an_unchanged_rerun_copies_every_record_from_the_last_outputs(tmp_path: 
     assert output_files(out) == first
 
 
-@pytest.mark.parametrize("formats", [FORMATS, "nt.gz,nq"])
+@pytest.mark.parametrize("formats", [FORMATS, "nt.gz,nq", "ttl"])
 def test_records_whose_first_stated_facts_move_are_written_again(
     tmp_path: Path, formats: str
 ) -> None:
