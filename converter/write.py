@@ -22,14 +22,14 @@ import json
 import os
 import signal
 import stat
-import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
+from threading import Thread, current_thread, main_thread
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -109,6 +109,12 @@ class Chunk:
     own_digest: str
     """A digest of its own graph (N-Triples), for the graph index."""
     spans: tuple[int, ...]
+
+
+def _delete(path: Path) -> None:
+    """Delete ``path`` if it can be; if not, the next run does (a stale temporary file)."""
+    with suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 RENAME_EXCHANGE = 2
@@ -364,12 +370,13 @@ def run_files() -> list[str]:
 
 class AtomicFiles:
     """Temporary files in one folder that replace their targets only on :meth:`commit`;
-    whatever was not committed is deleted by :meth:`discard`."""
+    whatever was not committed is deleted by :meth:`close`."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._pending: dict[Path, Path] = {}
         self._made = 0
+        self._deleting: list[Thread] = []
 
     def temp_for(self, name: str) -> Path:
         """A new temporary path that will become ``folder/name``, for its writer to create.
@@ -390,17 +397,18 @@ class AtomicFiles:
         replacing it by a rename makes ext4 force the new file's blocks to be allocated
         and written out first (1.8 s for the 2.2 GB of a 10,000-record re-run, measured),
         which a swap leaves to the kernel's usual writeback after the run. Elsewhere, and
-        for a new target, it is a rename."""
-        done, replaced = [], []
+        for a new target, it is a rename. The old files are deleted while the run goes on
+        (freeing 2.2 GB takes 0.4 s); :meth:`close` waits for it."""
+        done = []
         for target, temp in self._pending.items():
             if temp != target:  # not kept as it was
                 if _exchange(temp, target):
-                    replaced.append(temp)
+                    self._deleting.append(Thread(target=_delete, args=(temp,)))
+                    self._deleting[-1].start()
                 else:
                     os.replace(temp, target)
             done.append(target)
         self._pending.clear()
-        _at_once([partial(path.unlink, missing_ok=True) for path in replaced])  # frees blocks
         return done
 
     def pending(self, name: str) -> Path | None:
@@ -421,11 +429,16 @@ class AtomicFiles:
         if temp != target:
             temp.unlink(missing_ok=True)
 
-    def discard(self) -> None:
+    def close(self) -> None:
+        """Delete the temporary files not committed; wait for the old files replaced by
+        :meth:`commit` to be deleted (one that cannot be is left to the next run)."""
         for target, temp in self._pending.items():
             if temp != target:
                 temp.unlink(missing_ok=True)
         self._pending.clear()
+        for deleting in self._deleting:
+            deleting.join()
+        self._deleting.clear()
 
 
 class OutputWriter:
@@ -699,14 +712,14 @@ class OutputWriter:
     def close(self) -> None:
         """Close the files; delete every temporary file not committed by :meth:`finish`."""
         self._close_streams()
-        self.files.discard()
+        self.files.close()
 
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Ctrl-C and SIGTERM wait until the block is done, then take their course (in the
     main thread; elsewhere signals are not handled by Python)."""
-    if threading.current_thread() is not threading.main_thread():
+    if current_thread() is not main_thread():
         yield
         return
     received: list[tuple[int, FrameType | None]] = []

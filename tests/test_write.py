@@ -123,6 +123,7 @@ def test_committed_files_replace_their_targets_and_leave_nothing_behind(tmp_path
     assert (tmp_path / "new.nt").read_bytes() == b"first"
     assert reader.read() == b"old"  # the old file, still whole for whoever had it open
     reader.close()
+    files.close()  # the old file deleted
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.nt", "old.nt"]
     mode = (tmp_path / "new.nt").stat().st_mode & 0o777
     umask = os.umask(0)
