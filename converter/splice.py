@@ -185,9 +185,8 @@ def _describes(head: dict[str, Any], outdir: Path, formats: Sequence[str]) -> bo
                 whole = _without_holes(output.fileno(), found.st_size)
         except OSError:
             return False
-        if [found.st_size, found.st_mtime_ns, found.st_ino] != head["outputs"].get(
-            name
-        ) or not whole:
+        identity = [found.st_size, found.st_mtime_ns, found.st_ino]
+        if identity != head["outputs"].get(name) or not whole:
             return False
     return True
 

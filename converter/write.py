@@ -8,9 +8,10 @@ record to every streamed format (N-Triples, N-Quads, Turtle) in input order. Tri
 JSON-LD are serialized from the N-Quads when the run completes. A format with the suffix
 ``.gz`` is written gzip-compressed as it streams: workers compress each record's part into a
 gzip member of its own (members concatenate into one valid gzip file), with no time stamp
-or file name in the headers, so the bytes are the same on every run. Every output replaces its
-previous version by an atomic rename: a run that fails or is interrupted removes its
-temporary files and leaves the previous outputs untouched, never a half-written file.
+or file name in the headers, so the bytes are the same on every run. Every output takes its
+previous version's place in one step (a swap, or a rename): a run that fails or is
+interrupted removes its temporary files and leaves the previous outputs untouched, never a
+half-written file.
 """
 
 from __future__ import annotations
@@ -403,8 +404,9 @@ class AtomicFiles:
         for target, temp in self._pending.items():
             if temp != target:  # not kept as it was
                 if _exchange(temp, target):
-                    self._deleting.append(Thread(target=_delete, args=(temp,)))
-                    self._deleting[-1].start()
+                    deleting = Thread(target=_delete, args=(temp,))
+                    deleting.start()
+                    self._deleting.append(deleting)
                 else:
                     os.replace(temp, target)
             done.append(target)
