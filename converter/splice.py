@@ -33,7 +33,7 @@ import numpy.typing as npt
 import xxhash
 
 from .describe import Counts
-from .write import BASENAME, NEW, Chunk, DigestSet
+from .write import BASENAME, NEW, Chunk, DigestSet, put_in_place
 
 LAYOUT_FILE = "layout.npz"
 FIRST = NEW
@@ -332,7 +332,9 @@ class LayoutRecorder:
             # the old layout goes first: never a layout beside another run's side files
             (self.folder / LAYOUT_FILE).unlink(missing_ok=True)
             for part, name in SIDE_FILES.items():
-                os.replace(self._sides[part], self.folder / name)
+                replaced = put_in_place(self._sides[part], self.folder / name)
+                if replaced is not None:
+                    replaced.unlink()
             with open(layout_temp, "wb") as stream:
                 np.savez(stream, **arrays)
             os.replace(layout_temp, self.folder / LAYOUT_FILE)

@@ -36,7 +36,7 @@ from .pipeline import Converted, Outcome, Rejected
 from .read import SIDECAR_KINDS
 from .resources import PACKAGE_DIR, data_dir
 from .validate import Finding
-from .write import RecordRdf, own_graph_parts
+from .write import RecordRdf, own_graph_parts, put_in_place
 
 STATE_DIR = ".pfocr-state"
 INDEX_FILE = "index.tsv"
@@ -187,15 +187,17 @@ def _index_rows(where: dict[str, Location]) -> bytes:
 
 
 def _write_whole(path: Path, data: bytes) -> bool:
-    """Write ``path`` under a temporary name, then rename it into place: it is whole or
+    """Write ``path`` under a temporary name, then put it in place: it is whole or
     absent. False when it cannot be written (a full disk), and nothing is left."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temp.write_bytes(data)
-        os.replace(temp, path)
+        replaced = put_in_place(temp, path)
     except OSError:
         temp.unlink(missing_ok=True)
         return False
+    if replaced is not None:
+        replaced.unlink(missing_ok=True)
     return True
 
 

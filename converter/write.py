@@ -131,6 +131,20 @@ def _renameat2() -> Callable[..., int] | None:
         return None
 
 
+def put_in_place(temp: Path, target: Path) -> Path | None:
+    """Put the file ``temp`` in place of ``target`` in one step; return the old file, now
+    under the name ``temp``, for the caller to delete (None when ``target`` was new).
+
+    A regular file there is swapped with ``temp`` where the system allows it: replacing it
+    by a rename makes ext4 allocate and start writing out ``temp`` first (1.8 s for the
+    2.2 GB of a 10,000-record re-run, measured; a small file waits behind those), which a
+    swap leaves to the kernel's usual writeback. Elsewhere it is a rename."""
+    if _exchange(temp, target):
+        return temp
+    os.replace(temp, target)
+    return None
+
+
 def _exchange(path: Path, other: Path) -> bool:
     """Swap ``path`` and the regular file ``other`` atomically; False if ``other`` is not
     one (absent, a link, a folder) or the system cannot swap, and nothing was done."""
@@ -391,24 +405,17 @@ class AtomicFiles:
         return temp
 
     def commit(self) -> list[Path]:
-        """Put every temporary file in place of its target; return the targets.
-
-        A target that exists is swapped with its temporary file in one step where the
-        system allows it (then the old file, now under the temporary name, is deleted):
-        replacing it by a rename makes ext4 force the new file's blocks to be allocated
-        and written out first (1.8 s for the 2.2 GB of a 10,000-record re-run, measured),
-        which a swap leaves to the kernel's usual writeback after the run. Elsewhere, and
-        for a new target, it is a rename. The old files are deleted while the run goes on
-        (freeing 2.2 GB takes 0.4 s); :meth:`close` waits for it."""
+        """Put every temporary file in place of its target (:func:`put_in_place`); return
+        the targets. The old files are deleted while the run goes on (freeing 2.2 GB takes
+        0.4 s); :meth:`close` waits for it."""
         done = []
         for target, temp in self._pending.items():
             if temp != target:  # not kept as it was
-                if _exchange(temp, target):
-                    deleting = Thread(target=_delete, args=(temp,))
+                old = put_in_place(temp, target)
+                if old is not None:
+                    deleting = Thread(target=_delete, args=(old,))
                     deleting.start()
                     self._deleting.append(deleting)
-                else:
-                    os.replace(temp, target)
             done.append(target)
         self._pending.clear()
         return done
