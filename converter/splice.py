@@ -33,7 +33,7 @@ import numpy.typing as npt
 import xxhash
 
 from .describe import Counts
-from .write import BASENAME, NEW, Chunk, DigestSet, put_in_place
+from .write import BASENAME, NEW, Chunk, DigestSet, replace_file
 
 LAYOUT_FILE = "layout.npz"
 FIRST = NEW
@@ -332,9 +332,7 @@ class LayoutRecorder:
             # the old layout goes first: never a layout beside another run's side files
             (self.folder / LAYOUT_FILE).unlink(missing_ok=True)
             for part, name in SIDE_FILES.items():
-                replaced = put_in_place(self._sides[part], self.folder / name)
-                if replaced is not None:
-                    replaced.unlink()
+                replace_file(self._sides[part], self.folder / name)
             with open(layout_temp, "wb") as stream:
                 np.savez(stream, **arrays)
             os.replace(layout_temp, self.folder / LAYOUT_FILE)

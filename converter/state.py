@@ -36,7 +36,7 @@ from .pipeline import Converted, Outcome, Rejected
 from .read import SIDECAR_KINDS
 from .resources import PACKAGE_DIR, data_dir
 from .validate import Finding
-from .write import RecordRdf, own_graph_parts, put_in_place
+from .write import RecordRdf, own_graph_parts, replace_file
 
 STATE_DIR = ".pfocr-state"
 INDEX_FILE = "index.tsv"
@@ -192,12 +192,10 @@ def _write_whole(path: Path, data: bytes) -> bool:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temp.write_bytes(data)
-        replaced = put_in_place(temp, path)
+        replace_file(temp, path)
     except OSError:
         temp.unlink(missing_ok=True)
         return False
-    if replaced is not None:
-        replaced.unlink(missing_ok=True)
     return True
 
 

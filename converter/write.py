@@ -145,6 +145,14 @@ def put_in_place(temp: Path, target: Path) -> Path | None:
     return None
 
 
+def replace_file(temp: Path, target: Path) -> None:
+    """Put ``temp`` in place of ``target`` (:func:`put_in_place`), then delete the old
+    file at once (a small one)."""
+    replaced = put_in_place(temp, target)
+    if replaced is not None:
+        replaced.unlink(missing_ok=True)
+
+
 def _exchange(path: Path, other: Path) -> bool:
     """Swap ``path`` and the regular file ``other`` atomically; False if ``other`` is not
     one (absent, a link, a folder) or the system cannot swap, and nothing was done."""
