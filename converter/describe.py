@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -52,6 +53,17 @@ _LINK_PREFIXES = tuple(_LINK_SPACES)
 _RDF_TYPE = f"<{v.RDF}type>"
 
 
+def _terms(lines: Iterable[str]) -> list[tuple[str, str]]:
+    """The (predicate, object) of N-Triples or N-Quads lines as pyoxigraph writes them (a
+    statement a line, its terms one space apart): the second term, and the rest's first
+    word, which is the whole object when it is an IRI (what classes and links count)."""
+    terms = []
+    for line in lines:
+        _subject, predicate, rest = line.split(" ", 2)
+        terms.append((predicate, rest.split(" ", 1)[0]))
+    return terms
+
+
 @dataclass
 class Counts:
     """VoID counts of a set of triples: properties, typed subjects per class, links per
@@ -65,21 +77,18 @@ class Counts:
     def triples(self) -> int:
         return sum(self.properties.values())
 
-    def counter(self) -> Callable[[str, str, str], None]:
-        """A function that counts one triple (each triple once: the caller tells it only
-        of new ones); it runs for every triple of a record, so it binds what it needs."""
-        properties, classes, links = self.properties, self.classes, self.links
-        rdf_type, prefixes, spaces = _RDF_TYPE, _LINK_PREFIXES, _LINK_SPACES
-
-        def count(_subject: str, predicate: str, obj: str) -> None:
-            properties[predicate] = properties.get(predicate, 0) + 1
-            if predicate == rdf_type:
-                classes[obj] = classes.get(obj, 0) + 1
-            elif obj.startswith(prefixes):
-                target = next(name for p, name in spaces.items() if obj.startswith(p))
-                links[target] = links.get(target, 0) + 1
-
-        return count
+    def add(self, terms: Iterable[tuple[str, str]]) -> None:
+        """Count triples given as (predicate, object) pairs, each triple once (the caller
+        passes each distinct triple once). It runs for every triple written, so the
+        counting is done by Counter, in C, and only each distinct object is looked at."""
+        terms = terms if isinstance(terms, list) else list(terms)
+        self.properties.update(map(itemgetter(0), terms))
+        self.classes.update(obj for predicate, obj in terms if predicate == _RDF_TYPE)
+        links = self.links
+        for obj, count in Counter(map(itemgetter(1), terms)).items():
+            if obj.startswith(_LINK_PREFIXES):
+                target = next(name for p, name in _LINK_SPACES.items() if obj.startswith(p))
+                links[target] = links.get(target, 0) + count
 
     def update(self, other: Counts) -> None:
         self.properties.update(other.properties)
@@ -92,10 +101,7 @@ class Counts:
         statement a line, its terms one space apart. The predicate is the second term; the
         object, counted only when it is an IRI (a class, a link), is the third whole."""
         counts = cls()
-        count = counts.counter()
-        for line in data.decode("utf-8").splitlines():
-            subject, predicate, rest = line.split(" ", 2)
-            count(subject, predicate, rest.split(" ", 1)[0])
+        counts.add(_terms(data.decode("utf-8").splitlines()))
         return counts
 
     def subtract(self, other: Counts) -> None:
@@ -116,24 +122,34 @@ class Counts:
 
 @dataclass
 class Tally:
-    """The counts of one record's own graph, made by the worker as the triples are added,
-    and its subjects: how many are under the figure IRI (the record's alone), and any
-    other that the record's shared facts do not name (none, as the converter builds them)."""
+    """The counts of one record's own graph, made by the worker, and its subjects: how
+    many are under the figure IRI (the record's alone), and any other that the record's
+    shared facts do not name (none, as the converter builds them)."""
 
     counts: Counts = field(default_factory=Counts)
     figure_subjects: int = 0
     other_subjects: tuple[str, ...] = ()
 
-    def close(self, figure: str, own: Iterable[str], shared: Collection[str]) -> None:
-        """Count the subjects of the own graph (``own``), given the shared facts' subjects."""
+    @classmethod
+    def of(
+        cls,
+        figure: str,
+        terms: Iterable[tuple[str, str]],
+        own: Iterable[str],
+        shared: Collection[str],
+    ) -> Tally:
+        """The tally of an own graph: the (predicate, object) of each of its triples and
+        its subjects (``own``), given the shared facts' subjects."""
+        counts = Counts()
+        counts.add(terms)
         scope = f"<{figure}"
-        others = []
+        inside, others = 0, []
         for subject in own:
             if subject.startswith(scope):
-                self.figure_subjects += 1
+                inside += 1
             elif subject not in shared:
                 others.append(subject)
-        self.other_subjects = tuple(others)
+        return cls(counts, inside, tuple(others))
 
 
 class Statistics:
@@ -143,7 +159,6 @@ class Statistics:
     def __init__(self, counts: Counts | None = None) -> None:
         """``counts``: where to start from (a re-run's, from the last run's)."""
         self.counts = counts if counts is not None else Counts()
-        self._count = self.counts.counter()
         self.example: str | None = None
         self.figure_subjects = 0
         self.other_subjects = 0
@@ -154,9 +169,7 @@ class Statistics:
         """A record as written: its own graph (N-Triples, and its tally) and the shared
         facts it was the first to state (N-Triples lines); returns its digest."""
         self.counts.update(tally.counts)
-        for line in shared.splitlines():
-            _subject, predicate, rest = line.split(b" ", 2)
-            self._count("", predicate.decode(), rest[:-2].decode())
+        self.counts.add(_terms(shared.decode("utf-8").splitlines()))
         digest = _digest(own, shared)
         self.add_unchanged(figure, tally.figure_subjects, digest)
         return digest

@@ -16,7 +16,7 @@ type of its argument is tried member by member), ten times the cost of the line:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, KeysView
+from collections.abc import KeysView
 from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Any
@@ -115,29 +115,23 @@ GENE_COUNTS = tuple(
 )
 
 
-Facts = tuple[tuple[Term, tuple[str, ...]], ...]
-"""N-Triples lines grouped by subject, as :meth:`TripleSet.groups` freezes them."""
-
-
-Observer = Callable[[Term, Term, Term], None]
-"""Told of each triple added to a :class:`TripleSet` for the first time."""
+Facts = tuple[tuple[Term, tuple[tuple[str, tuple[Term, Term]], ...]], ...]
+"""N-Triples lines (each with its predicate and object) grouped by subject, as
+:meth:`TripleSet.groups` freezes them."""
 
 
 class TripleSet:
-    """N-Triples lines grouped by subject (subjects in the order first seen), each once."""
+    """N-Triples lines grouped by subject (subjects in the order first seen), each once,
+    with the predicate and object of each (what the dataset description counts)."""
 
-    def __init__(self, observe: Observer | None = None) -> None:
-        self._by_subject: dict[Term, dict[str, None]] = {}
-        self._observe = observe
+    def __init__(self) -> None:
+        self._by_subject: dict[Term, dict[str, tuple[Term, Term]]] = {}
 
     def add(self, s: Term, p: Term, o: Term) -> None:
         group = self._by_subject.get(s)
         if group is None:
             group = self._by_subject[s] = {}
-        line = f"{s} {p} {o} .\n"
-        if self._observe is not None and line not in group:
-            self._observe(s, p, o)
-        group[line] = None
+        group[f"{s} {p} {o} .\n"] = (p, o)
 
     def text(self, s: Term, p: Term, value: Any) -> None:
         """Add a string literal unless the value is missing."""
@@ -152,17 +146,20 @@ class TripleSet:
             self.add(s, p, literal(text, datatype))
 
     def merge(self, groups: Facts) -> None:
-        """Add the lines of ``groups`` (made by :meth:`groups`), in their order (unobserved:
-        for the shared facts)."""
+        """Add the lines of ``groups`` (made by :meth:`groups`), in their order."""
         for s, lines in groups:
             group = self._by_subject.get(s)
             if group is None:
                 group = self._by_subject[s] = {}
-            group.update(dict.fromkeys(lines))
+            group.update(lines)
 
     def groups(self) -> Facts:
         """The lines by subject, frozen, for :meth:`merge` into another set."""
-        return tuple((s, tuple(group)) for s, group in self._by_subject.items())
+        return tuple((s, tuple(group.items())) for s, group in self._by_subject.items())
+
+    def terms(self) -> list[tuple[Term, Term]]:
+        """The predicate and object of every line."""
+        return [terms for group in self._by_subject.values() for terms in group.values()]
 
     def include(self, triple: ox.Triple) -> None:
         """Add a triple made by pyoxigraph (its subject is never a blank node here)."""
@@ -193,9 +190,9 @@ class RecordGraph:
     (genes, taxa, the paper, MeSH, ChEBI) that other records may state too. Each builder
     function puts a triple in its part as it makes it."""
 
-    def __init__(self, figure: str, observe_own: Observer | None = None) -> None:
+    def __init__(self, figure: str) -> None:
         self.figure = figure
-        self.own = TripleSet(observe_own)
+        self.own = TripleSet()
         self.shared = TripleSet()
 
 
@@ -210,12 +207,9 @@ def is_about_figure(triple: ox.Triple, figure: str) -> bool:
     return isinstance(triple.object, ox.NamedNode) and triple.object.value == figure
 
 
-def enrich(
-    record: Record, described: list[ox.Triple], observe_own: Observer | None = None
-) -> tuple[RecordGraph, Stats]:
-    """All triples of one record: the expanded description plus the links built here;
-    ``observe_own`` is told of each triple of the figure's own graph."""
-    out = RecordGraph(v.figure_iri(record.figid), observe_own)
+def enrich(record: Record, described: list[ox.Triple]) -> tuple[RecordGraph, Stats]:
+    """All triples of one record: the expanded description plus the links built here."""
+    out = RecordGraph(v.figure_iri(record.figid))
     for triple in described:
         (out.own if is_about_figure(triple, out.figure) else out.shared).include(triple)
     figure = new_iri(out.figure)

@@ -96,9 +96,9 @@ def _prepare(source: Source, formats: tuple[str, ...]) -> _Prepared | Rejected:
         stage = Stage.EXPAND
         described = expand(record)
         stage = Stage.ENRICH
-        tally = Tally()
-        graph, stats = enrich(record, described, tally.counts.counter())
-        tally.close(graph.figure, graph.own.subjects(), graph.shared.subjects())
+        graph, stats = enrich(record, described)
+        own = graph.own
+        tally = Tally.of(graph.figure, own.terms(), own.subjects(), graph.shared.subjects())
         rdf = serialize_record(graph, formats)
         for part in (rdf.own, rdf.shared):  # each line lives in one part: no joined copy
             _check_literal_sizes(part)

@@ -171,9 +171,7 @@ def test_counts_read_from_lines_are_those_of_the_triples() -> None:
         ox.Triple(figure, mentions, ox.NamedNode("http://purl.obolibrary.org/obo/CHEBI_15377")),
     ]
     expected = Counts()
-    count = expected.counter()
-    for triple in triples:
-        count(str(triple.subject), str(triple.predicate), str(triple.object))
+    expected.add([(str(triple.predicate), str(triple.object)) for triple in triples])
     ntriples = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     nquads = ox.serialize(
         [ox.Quad(t.subject, t.predicate, t.object, figure) for t in triples],
