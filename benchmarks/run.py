@@ -295,6 +295,7 @@ def query_times(store: Path, folder: Path) -> dict[str, float]:
 
 def stage_profile(workdir: Path, records: int, batch_size: int) -> list[tuple[str, float]]:
     """Milliseconds per record of each stage, in one process, on ``records`` corpus records."""
+    from converter.describe import Tally
     from converter.enrich import enrich
     from converter.expand import expand
     from converter.model import Record
@@ -326,6 +327,7 @@ def stage_profile(workdir: Path, records: int, batch_size: int) -> list[tuple[st
         timed("expand (pyld)", t)
         t = time.perf_counter()
         graph, _ = enrich(record, described)
+        Tally.of(graph.figure, graph.own.terms(), graph.own.subjects(), graph.shared.subjects())
         timed("enrich", t)
         t = time.perf_counter()
         serialized.append(serialize_record(graph, STREAMED_FORMATS))
