@@ -23,7 +23,7 @@ from .describe import (
     describe,
     write_description,
 )
-from .model import DamagedEntry, Location, Source, Stage, Stats
+from .model import DamagedEntry, Source, Stage, Stats
 from .pipeline import (
     DEFAULT_BATCH_SIZE,
     BatchOptions,
@@ -51,7 +51,7 @@ from .splice import (
     first_flags,
     read_layout,
 )
-from .state import KeptState, fingerprint, record_key
+from .state import KeptIndex, KeptState, fingerprint, record_key
 from .store import LoadFile, LoadStats, load_into_store, rdf_format
 from .validate import DEFAULT_ENGINE, Finding, engine, ntriples_bytes
 from .vocab import figid_of, figid_of_single_figure
@@ -158,7 +158,7 @@ class _ConvertRun:
         self._notice(self.kept.prepare())
         self.last_run, notice = self.kept.read_index()
         self._notice(notice)
-        self.this_run: dict[str, Location] = {}
+        self.this_run = KeptIndex()
         self.previous: Layout | None = None
         if self.last_run and not options.full:
             formats = writer.streamed_formats

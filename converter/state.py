@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from .pipeline import Converted, Outcome, Rejected
 from .read import SIDECAR_KINDS
 from .resources import PACKAGE_DIR, data_dir
 from .validate import Finding
-from .write import RecordRdf, own_graph_parts, replace_file
+from .write import DigestSet, RecordRdf, own_graph_parts, replace_file
 
 STATE_DIR = ".pfocr-state"
 INDEX_FILE = "index.tsv"
@@ -86,6 +87,61 @@ def record_key(source: Source) -> str | None:
     except OSError:
         return None
     return digest.hexdigest()
+
+
+class KeptIndex:
+    """Where kept outcomes lie, by key (a record key: 32 hex digits). One entry grows with
+    the records, so it is kept small: the key's 16 bytes, a pack number and the entry's
+    offset and length in arrays, found through a digest table (about 70 bytes an entry,
+    where a dict of tuples took about 330)."""
+
+    def __init__(self) -> None:
+        self._slots = DigestSet()
+        self._keys = bytearray()
+        self._packs: dict[str, int] = {}
+        self._pack_names: list[str] = []
+        self._pack = array("I")
+        self._offset = array("Q")
+        self._length = array("Q")
+
+    def __len__(self) -> int:
+        return len(self._pack)
+
+    def __setitem__(self, key: str, at: Location) -> None:
+        pack, offset, length = at
+        raw = bytes.fromhex(key)
+        number, new = self._slots.number(raw)
+        pack_number = self._packs.setdefault(pack, len(self._pack_names))
+        if pack_number == len(self._pack_names):
+            self._pack_names.append(pack)
+        if new:
+            self._keys += raw
+            self._pack.append(pack_number)
+            self._offset.append(offset)
+            self._length.append(length)
+        else:
+            self._pack[number], self._offset[number] = pack_number, offset
+            self._length[number] = length
+
+    def get(self, key: str) -> Location | None:
+        number = self._slots.find(bytes.fromhex(key))
+        return None if number is None else self._at(number)
+
+    def _at(self, number: int) -> Location:
+        pack = self._pack_names[self._pack[number]]
+        return pack, self._offset[number], self._length[number]
+
+    def update(self, where: Mapping[str, Location]) -> None:
+        for key, at in where.items():
+            self[key] = at
+
+    def items(self) -> Iterator[tuple[str, Location]]:
+        for number in range(len(self)):
+            yield self._keys[16 * number : 16 * number + 16].hex(), self._at(number)
+
+    def packs(self) -> set[str]:
+        """The packs the entries lie in."""
+        return {self._pack_names[number] for number in set(self._pack)}
 
 
 class KeptState:
@@ -143,47 +199,49 @@ class KeptState:
             offset += len(entry)
         return where
 
-    def read_index(self) -> tuple[dict[str, Location], str | None]:
+    def read_index(self) -> tuple[KeptIndex, str | None]:
         """Where the kept outcomes lie, by key (the last run's, and those of a run that was
         stopped since), and a notice if the index is damaged (then nothing is taken)."""
         path = self.folder / INDEX_FILE
         if not path.exists():
-            return {}, None
+            return KeptIndex(), None
         try:
-            text = path.read_text(encoding="utf-8")
-            complete = text[: text.rfind("\n") + 1]  # a line cut short by a kill: not kept
-            index = {}
-            for line in complete.splitlines():
-                key, pack, offset, length = line.split("\t")
-                index[key] = (pack, int(offset), int(length))
+            index = KeptIndex()
+            with open(path, encoding="utf-8") as lines:
+                for line in lines:
+                    if not line.endswith("\n"):  # a line cut short by a kill: not kept
+                        break
+                    key, pack, offset, length = line[:-1].split("\t")
+                    index[key] = (pack, int(offset), int(length))
             return index, None
         except (OSError, ValueError, UnicodeDecodeError):
-            return {}, f"the index of {self.folder} is damaged: every record is converted again"
+            notice = f"the index of {self.folder} is damaged: every record is converted again"
+            return KeptIndex(), notice
 
-    def note(self, where: dict[str, Location]) -> None:
+    def note(self, where: Mapping[str, Location]) -> None:
         """Add new outcomes to the index as they are kept, so that a run stopped half-way
         leaves what it converted for the next."""
         if where:
             try:
                 with open(self.folder / INDEX_FILE, "ab") as stream:
-                    stream.write(_index_rows(where))
+                    stream.write(_index_rows(where.items()))
             except OSError:
                 pass  # not noted (a full disk): converted again next time
 
-    def write_index(self, index: dict[str, Location], others: Iterable[str] = ()) -> None:
+    def write_index(self, index: KeptIndex, others: Iterable[str] = ()) -> None:
         """Replace the index by this run's outcomes (atomically), and delete the packs that
         no outcome of it lies in, and temporary files left behind; files named in
         ``others`` (kept beside the outcomes by others) stay."""
-        if not _write_whole(self.folder / INDEX_FILE, _index_rows(index)):
+        if not _write_whole(self.folder / INDEX_FILE, _index_rows(index.items())):
             return
-        used = {pack for pack, _, _ in index.values()} | {INDEX_FILE, *others}
+        used = index.packs() | {INDEX_FILE, *others}
         for path in self.folder.iterdir():
             if path.name not in used:
                 path.unlink(missing_ok=True)
 
 
-def _index_rows(where: dict[str, Location]) -> bytes:
-    return "".join(f"{key}\t{p}\t{o}\t{n}\n" for key, (p, o, n) in where.items()).encode()
+def _index_rows(where: Iterable[tuple[str, Location]]) -> bytes:
+    return "".join(f"{key}\t{p}\t{o}\t{n}\n" for key, (p, o, n) in where).encode()
 
 
 def _write_whole(path: Path, data: bytes) -> bool:

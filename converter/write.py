@@ -315,6 +315,17 @@ class DigestSet:
         numbers = self.number_all([line])
         return numbers[0] & ~NEW, bool(numbers[0] & NEW)
 
+    def find(self, line: bytes) -> int | None:
+        """The number of a line, None if it was never added."""
+        digest = xxhash.xxh3_128_intdigest(line)
+        high, low = (digest >> 64) | 1, digest & 0xFFFF_FFFF_FFFF_FFFF
+        slot = (high ^ low) & self._mask
+        while there := self._high[slot]:
+            if there == high and self._low[slot] == low:
+                return self._numbers[slot]
+            slot = (slot + 1) & self._mask
+        return None
+
     def number_all(self, lines: Iterable[bytes]) -> array[int]:
         """The number of each line (new ones get the next), with the flag NEW where the line
         was new. One loop with everything local: it runs for every shared fact written."""

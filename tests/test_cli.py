@@ -76,7 +76,8 @@ def test_duplicate_figid_second_is_rejected(tmp_path: Path) -> None:
     assert code == 1
     (row,) = [json.loads(x) for x in (tmp_path / "o" / "rejects.jsonl").read_text().splitlines()]
     assert row["stage"] == "duplicate" and row["file"].startswith(str(tmp_path / "b"))
-    assert "already converted from" in row["reason"]
+    first = tmp_path / "a" / "PMC1__dup.md"
+    assert row["reason"] == f"figid 'PMC1__dup' was already converted from {first}"
 
 
 def test_stdin_record(tmp_path: Path) -> None:

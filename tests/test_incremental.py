@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from helpers import EXAMPLES, genes_tsv, output_files, record_text, write_db
 
 from converter.cli import cli
+from converter.state import KeptIndex
 
 EXE = str(Path(sys.executable).with_name("pfocr-rdf"))
 FORMATS = "ttl,nt,nq,trig,nt.gz"
@@ -337,3 +338,22 @@ def test_validate_into_the_output_folder_keeps_the_conversions_files(tmp_path: P
     assert {name: after[name] for name in ("pfocr.nq", "pfocr.ttl", "dataset.ttl")} == {
         name: before[name] for name in ("pfocr.nq", "pfocr.ttl", "dataset.ttl")
     }
+
+
+def test_the_kept_index_maps_each_key_to_its_last_location() -> None:
+    """The compact index behaves as a dict of record keys: the last location set wins,
+    keys come back in the order first set, unknown keys are absent."""
+    keys = [f"{n:032x}" for n in (7, 2**127 + 3, 42)]
+    index = KeptIndex()
+    index[keys[0]] = ("a.pack", 0, 120)
+    index[keys[1]] = ("a.pack", 120, 2**40)
+    index[keys[2]] = ("b.pack", 0, 9)
+    index[keys[0]] = ("c.pack", 5, 6)  # kept again in a later pack
+    assert len(index) == 3
+    assert index.get(keys[0]) == ("c.pack", 5, 6)
+    assert index.get(keys[1]) == ("a.pack", 120, 2**40)
+    assert index.get(f"{8:032x}") is None
+    assert [key for key, _ in index.items()] == keys
+    assert index.packs() == {"a.pack", "b.pack", "c.pack"}
+    index.update({keys[1]: ("c.pack", 11, 1)})
+    assert index.packs() == {"b.pack", "c.pack"}
