@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from helpers import EXAMPLES, genes_tsv, output_files, record_text, write_db
 
 from converter.cli import cli
-from converter.state import KeptIndex
+from converter.state import INDEX_BLOCK, KeptIndex, KeptState
 
 EXE = str(Path(sys.executable).with_name("pfocr-rdf"))
 FORMATS = "ttl,nt,nq,trig,nt.gz"
@@ -357,3 +357,24 @@ def test_the_kept_index_maps_each_key_to_its_last_location() -> None:
     assert index.packs() == {"a.pack", "b.pack", "c.pack"}
     index.update({keys[1]: ("c.pack", 11, 1)})
     assert index.packs() == {"b.pack", "c.pack"}
+
+
+def test_the_kept_index_is_written_and_read_back_whole(tmp_path: Path) -> None:
+    """An index longer than the blocks it is written in comes back entry for entry, and
+    the packs no entry lies in are deleted with it."""
+    kept = KeptState(tmp_path, "fingerprint")
+    kept.prepare()
+    index = KeptIndex()
+    for number in range(2 * INDEX_BLOCK + 1):
+        index[f"{number:032x}"] = (f"{number % 3}.pack", number * 10, number + 1)
+    for name in ("0.pack", "1.pack", "2.pack", "3.pack"):
+        (kept.folder / name).write_bytes(b"")
+    kept.write_index(index)
+    again, notice = kept.read_index()
+    assert notice is None and list(again.items()) == list(index.items())
+    assert sorted(p.name for p in kept.folder.iterdir()) == [
+        "0.pack",
+        "1.pack",
+        "2.pack",
+        "index.tsv",
+    ]
