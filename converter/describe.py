@@ -77,11 +77,10 @@ class Counts:
     def triples(self) -> int:
         return sum(self.properties.values())
 
-    def add(self, terms: Iterable[tuple[str, str]]) -> None:
+    def add(self, terms: Sequence[tuple[str, str]]) -> None:
         """Count triples given as (predicate, object) pairs, each triple once (the caller
         passes each distinct triple once). It runs for every triple written, so the
         counting is done by Counter, in C, and only each distinct object is looked at."""
-        terms = terms if isinstance(terms, list) else list(terms)
         self.properties.update(map(itemgetter(0), terms))
         self.classes.update(obj for predicate, obj in terms if predicate == _RDF_TYPE)
         links = self.links
@@ -134,7 +133,7 @@ class Tally:
     def of(
         cls,
         figure: str,
-        terms: Iterable[tuple[str, str]],
+        terms: Sequence[tuple[str, str]],
         own: Iterable[str],
         shared: Collection[str],
     ) -> Tally:

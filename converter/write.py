@@ -301,9 +301,7 @@ class DigestSet:
     MAX_LOAD = 0.75
 
     def __init__(self, capacity: int = 1 << 10) -> None:
-        self._high = array("Q", bytes(8 * capacity))
-        self._low = array("Q", bytes(8 * capacity))
-        self._numbers = array("I", bytes(4 * capacity))
+        self._high, self._low, self._numbers = _empty_table(capacity)
         self._mask = capacity - 1
         self._count = 0
 
@@ -316,7 +314,8 @@ class DigestSet:
         return numbers[0] & ~NEW, bool(numbers[0] & NEW)
 
     def find(self, line: bytes) -> int | None:
-        """The number of a line, None if it was never added."""
+        """The number of a line, None if it was never added (the probe of
+        :meth:`number_all`, which keeps its own copy inline: it runs for every line)."""
         digest = xxhash.xxh3_128_intdigest(line)
         high, low = (digest >> 64) | 1, digest & 0xFFFF_FFFF_FFFF_FFFF
         slot = (high ^ low) & self._mask
@@ -363,9 +362,7 @@ class DigestSet:
     def _grow(self) -> None:
         highs, lows, numbers = self._high, self._low, self._numbers
         capacity = 2 * (self._mask + 1)
-        self._high = array("Q", bytes(8 * capacity))
-        self._low = array("Q", bytes(8 * capacity))
-        self._numbers = array("I", bytes(4 * capacity))
+        self._high, self._low, self._numbers = _empty_table(capacity)
         self._mask = capacity - 1
         for high, low, number in zip(highs, lows, numbers, strict=True):
             if high:
@@ -391,6 +388,12 @@ class DigestSet:
             raise ValueError("not a digest table")
         table._mask, table._count = capacity - 1, count
         return table
+
+
+def _empty_table(capacity: int) -> tuple[array[int], array[int], array[int]]:
+    """The zeroed arrays of a digest table of ``capacity`` slots, made in place (not
+    copied from a zeroed bytes object as large as each)."""
+    return array("Q", [0]) * capacity, array("Q", [0]) * capacity, array("I", [0]) * capacity
 
 
 def run_files() -> list[str]:
