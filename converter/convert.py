@@ -73,9 +73,8 @@ class InterruptedAfterWrite(Exception):
 
 
 IN_PROCESS_BELOW = 150
-"""A re-run with fewer records to convert converts them in this process: starting worker
-processes costs more (measured: 80 records 1.00 s alone against 1.11 s with two workers,
-300 records 2.08 s against 1.88 s)."""
+"""A re-run with fewer records to convert converts them in this process: for so few,
+starting worker processes costs more than it saves (benchmarks/README.md)."""
 
 
 @dataclass

@@ -7,10 +7,8 @@ WikiPathways' SPARQL patterns work on PFOCR unchanged. How each entity was found
 match, source, counts) lives on a mention node with an IRI under the figure's IRI.
 
 Terms are pyoxigraph's, kept as their N-Triples text (``str(ox.NamedNode(...))``: the IRI is
-checked, the literal escaped by pyoxigraph), and each triple as its N-Triples line. Making
-an ``ox.Triple`` whose object is a literal costs about 1.5 µs in pyoxigraph 0.5 (the union
-type of its argument is tried member by member), ten times the cost of the line: with about
-800 triples a record, that was the largest cost of the stage.
+checked, the literal escaped by pyoxigraph), and each triple as its N-Triples line, far
+cheaper than an ``ox.Triple`` object per triple (benchmarks/README.md).
 """
 
 from __future__ import annotations

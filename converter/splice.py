@@ -260,7 +260,7 @@ def _table(arrays: dict[str, np.ndarray], name: str) -> tuple[memoryview, memory
 class LayoutRecorder:
     """Notes where each record of a run goes, to save the run's layout when it is done.
     What grows with the records is streamed to the side files; in memory stay only each
-    record's byte spans, line count and digest (under 100 bytes a record)."""
+    record's byte spans, line count and digest."""
 
     def __init__(self, folder: Path, formats: tuple[str, ...], facts: SharedFacts) -> None:
         self.folder, self.formats, self.facts = folder, formats, facts

@@ -10,10 +10,9 @@ outcome of an unchanged record to the writer in place of a conversion, and the w
 every output as a full run does: the same bytes.
 
 An entry is written under a temporary name and renamed into place, so an interrupted run
-leaves complete entries or none. It holds a JSON header and the N-Triples (LZ4: ten times
-smaller, 0.05 ms a record where zlib's fastest level takes 0.34), with
-a checksum of both: a damaged entry is converted again, never trusted, and nothing in it is
-executed (no pickle).
+leaves complete entries or none. It holds a JSON header and the N-Triples (LZ4-compressed:
+fast, see benchmarks/README.md), with a checksum of both: a damaged entry is converted
+again, never trusted, and nothing in it is executed (no pickle).
 """
 
 from __future__ import annotations
@@ -93,8 +92,7 @@ def record_key(source: Source) -> str | None:
 class KeptIndex:
     """Where kept outcomes lie, by key (a record key: 32 hex digits). One entry grows with
     the records, so it is kept small: the key's 16 bytes, a pack number and the entry's
-    offset and length in arrays, found through a digest table (about 70 bytes an entry,
-    where a dict of tuples took about 330)."""
+    offset and length in arrays, found through a digest table."""
 
     def __init__(self) -> None:
         self._slots = DigestSet()
@@ -242,8 +240,8 @@ class KeptState:
 
 
 INDEX_BLOCK = 10_000
-"""Index lines made and written at a time (the whole index of 100,000 records, made at
-once, took about 35 MB while it was written)."""
+"""Index lines made and written at a time, so that the whole index is never held in
+memory as text."""
 
 
 def _index_rows(where: Iterable[tuple[str, Location]]) -> Iterator[bytes]:

@@ -56,7 +56,7 @@ STREAMED_FORMATS = ("nt", "nq", "ttl")
 GZIP = ".gz"
 """The suffix of a compressed output format (``nt.gz``) and of a compressed input file."""
 GZIP_LEVEL = 6
-"""gzip's own default level: 3x faster than 9 on N-Triples, 1% larger."""
+"""gzip's own default level (fixed, so that the bytes are the same on every run)."""
 
 
 def output_formats() -> list[str]:
@@ -136,9 +136,9 @@ def put_in_place(temp: Path, target: Path) -> Path | None:
     under the name ``temp``, for the caller to delete (None when ``target`` was new).
 
     A regular file there is swapped with ``temp`` where the system allows it: replacing it
-    by a rename makes ext4 allocate and start writing out ``temp`` first (1.8 s for the
-    2.2 GB of a 10,000-record re-run, measured; a small file waits behind those), which a
-    swap leaves to the kernel's usual writeback. Elsewhere it is a rename."""
+    by a rename makes ext4 allocate and start writing out ``temp`` first (a small file
+    waits behind a large one), which a swap leaves to the kernel's usual writeback.
+    Elsewhere it is a rename."""
     if _exchange(temp, target):
         return temp
     os.replace(temp, target)
@@ -294,8 +294,8 @@ NEW = 1 << 31
 class DigestSet:
     """An exact set of lines, each with a number (the order in which it was added), kept as
     their 128-bit xxh3 digests in an open-addressing table of two 64-bit arrays and one
-    32-bit array: 20 bytes a slot, where a Python dict of digests takes about 150 bytes an
-    entry. Two different lines share a digest with a probability of about 2^-128 per pair:
+    32-bit array: 20 bytes a slot, far less than a Python dict of digests. Two different
+    lines share a digest with a probability of about 2^-128 per pair:
     never, in any run."""
 
     MAX_LOAD = 0.75
@@ -419,8 +419,8 @@ class AtomicFiles:
         """A new temporary path that will become ``folder/name``, for its writer to create.
 
         Not created here: on ext4, opening an existing file for writing truncates it, and
-        closing a truncated file forces its blocks to be allocated (1 s for the 2 GB a
-        re-run copies, measured), which a file that its first open creates is spared."""
+        closing a truncated file forces its blocks to be allocated, which a file that its
+        first open creates is spared."""
         self._made += 1
         temp = self.folder / f".{name}.{os.getpid()}-{self._made}.tmp"
         self._pending[self.folder / name] = temp
@@ -428,8 +428,8 @@ class AtomicFiles:
 
     def commit(self) -> list[Path]:
         """Put every temporary file in place of its target (:func:`put_in_place`); return
-        the targets. The old files are deleted while the run goes on (freeing 2.2 GB takes
-        0.4 s); :meth:`close` waits for it."""
+        the targets. The old files are deleted while the run goes on (freeing gigabytes
+        takes a moment); :meth:`close` waits for it."""
         done = []
         for target, temp in self._pending.items():
             if temp != target:  # not kept as it was
