@@ -41,8 +41,8 @@ FIRST = NEW
 that numbers every line anew, the line's number is new just there)."""
 NUMBER = np.uint32(FIRST - 1)
 MAX_GROUPS_KEPT = 100_000
-"""How many subjects' line groups :meth:`SharedFacts.number` keeps the numbers of (about
-150 bytes each): the first met twice, which hold the genes and taxa most records name."""
+"""How many subjects' line groups :meth:`SharedFacts.number` keeps the numbers of (a
+bound on its memory): the first met twice, which hold the genes and taxa most records name."""
 NUMBERS_BLOCK = 1 << 20
 """Bytes of line numbers read at a time when counting subjects."""
 MAX_CHANGED_SHARE = 0.25
