@@ -73,9 +73,10 @@ def rdf_format(path: Path) -> ox.RdfFormat:
 
 def open_store(path: Path, *, create: bool) -> ox.Store:
     """The on-disk store in folder ``path``; created when ``create`` is true."""
-    if not create and not path.is_dir():
+    if not create and not (path / "CURRENT").is_file():  # RocksDB's marker of a database
         hint = f"create one with 'pfocr-rdf load FILE --store {path}'"
-        raise StoreError(f"no store at {path}: {hint}")
+        what = "is not a store" if path.exists() else "does not exist"
+        raise StoreError(f"no store at {path}: the folder {what}; {hint}")
     try:
         return ox.Store(str(path))
     except OSError as err:

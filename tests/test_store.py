@@ -210,6 +210,16 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
     assert not (tmp_path / "nowhere").exists()
 
 
+def test_folder_that_is_no_store_is_an_error_and_left_alone(tmp_path: Path) -> None:
+    """A typo naming the input or output folder must not become a new, empty store."""
+    folder = tmp_path / "pfocr-out"
+    folder.mkdir()
+    (folder / "pfocr.ttl").write_text("")
+    code, out = invoke("query", "--store", str(folder), "top-genes")
+    assert code == 1 and f"no store at {folder}: the folder is not a store" in out
+    assert sorted(p.name for p in folder.iterdir()) == ["pfocr.ttl"]
+
+
 def test_unknown_bundled_query(store: Path) -> None:
     code, out = invoke("query", "--store", str(store), "top-gene")
     assert code == 1 and "no bundled query named 'top-gene'" in out
