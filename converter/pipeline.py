@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import signal
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -234,9 +235,13 @@ def convert_all(
         context = multiprocessing.get_context("spawn")
         in_flight = threading.BoundedSemaphore(BATCHES_IN_FLIGHT_PER_JOB * jobs)
 
+        stopping = threading.Event()
+
         def throttled() -> Iterator[list[Source]]:
             for batch in batches:  # the pool's feeder thread waits here
-                in_flight.acquire()
+                while not in_flight.acquire(timeout=0.1):
+                    if stopping.is_set():  # the run ends (an interrupt): let the pool close
+                        return
                 yield batch
 
         def released(results: Iterable[BatchResult]) -> Iterator[BatchResult]:
@@ -246,7 +251,10 @@ def convert_all(
 
         with context.Pool(jobs, initializer=_worker_init) as pool:
             results = released(pool.imap(worker, throttled()))
-            yield from _deduplicated(results, figids, on_batch)
+            try:
+                yield from _deduplicated(results, figids, on_batch)
+            finally:
+                stopping.set()
     else:
         yield from _deduplicated(map(worker, batches), figids, on_batch)
 
@@ -256,6 +264,7 @@ def _worker_init() -> None:
     many short-lived objects, and every full collection would scan the modules again."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process ends the run and the pool
 
 
 class FigidRegister:

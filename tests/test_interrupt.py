@@ -77,6 +77,44 @@ def test_killed_run_keeps_previous_outputs(tmp_path: Path, big: Path, sig: signa
         assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(before)
 
 
+@pytest.mark.parametrize(
+    ("jobs", "sig", "to_group"),
+    [([], signal.SIGINT, True), (["-j", "2"], signal.SIGTERM, False)],
+    ids=["default-j-ctrl-c-to-group", "j2-sigterm-to-main"],
+)
+def test_one_signal_ends_a_run_with_workers(
+    tmp_path: Path, big: Path, jobs: list[str], sig: signal.Signals, to_group: bool
+) -> None:
+    """With worker processes, one Ctrl-C (to the process group, as a terminal sends it) or
+    one SIGTERM (to the main process alone) ends the run promptly, in one line."""
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [EXE, "convert", str(big), "-o", str(out), "-q", *jobs, "--batch-size", "5"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+    def staged_is_growing() -> bool:
+        staged = list(out.glob(".pfocr.nt.*.tmp"))
+        return bool(staged) and staged[0].stat().st_size > 0
+
+    wait_for(staged_is_growing)
+    if to_group:
+        os.killpg(process.pid, sig)
+    else:
+        process.send_signal(sig)
+    try:
+        code = process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError("one signal did not end the run") from None
+    stderr = process.stderr.read() if process.stderr else b""
+    assert code == 130
+    assert stderr.strip() == b"interrupted: no output was changed"
+    assert not [p.name for p in out.iterdir() if p.is_file()]
+
+
 def test_killed_first_load_leaves_no_store(tmp_path: Path) -> None:
     nquads = tmp_path / "big.nq"
     quads = (
