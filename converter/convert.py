@@ -294,18 +294,18 @@ class _ConvertRun:
     def _write_item(self, item: _Item, plan: _SplicePlan, number: int) -> None:
         key = item.source.key or ""
         if item.duplicate is not None:
-            _count(self.summary, item.duplicate)
+            count_outcome(self.summary, item.duplicate)
             self._reject(key, item.duplicate)
             return
         outcome = item.light_outcome()
         if isinstance(outcome, Rejected):
-            _count(self.summary, outcome)
+            count_outcome(self.summary, outcome)
             self._reject(key, outcome)
             return
         flagged = plan.flagged(number)
         if number in plan.copied:
             assert item.row is not None and item.index is not None
-            _count(self.summary, outcome)
+            count_outcome(self.summary, outcome)
             old_chunk = plan.previous.chunks[item.index]
             assert old_chunk is not None
             chunk = self.writer.splice(old_chunk, item.row.triples)
@@ -316,7 +316,7 @@ class _ConvertRun:
             self.layout.add(item.row, chunk, flagged.tobytes(), digest)
             return
         whole = self.whole(item)
-        _count(self.summary, whole)
+        count_outcome(self.summary, whole)
         assert whole.rdf is not None
         numbers = array("I")
         numbers.frombytes(flagged.tobytes())
@@ -356,7 +356,7 @@ class _ConvertRun:
 
         for outcome in self.converted(noted(sources), self.figids, self.options.jobs):
             key = keys.popleft() or ""
-            _count(self.summary, outcome)
+            count_outcome(self.summary, outcome)
             if isinstance(outcome, Converted) and outcome.rdf is not None:
                 rdf = outcome.rdf
                 numbers, first = self.facts.number(rdf.shared, rdf.shared_ends)
@@ -515,7 +515,7 @@ class _SplicePlan:
         return counts
 
 
-def _count(summary: Summary, outcome: Outcome) -> None:
+def count_outcome(summary: Summary, outcome: Outcome) -> None:
     """Count one outcome (and its findings) in the summary."""
     summary.read += 1
     converted = isinstance(outcome, Converted)
@@ -558,7 +558,7 @@ def validate_to_folder(
             *(_validate_rdf_file(path, engine_name) for path in rdf_files),
         )
         for outcome in outcomes:
-            _count(summary, outcome)
+            count_outcome(summary, outcome)
             if isinstance(outcome, Rejected):
                 writer.add_reject(outcome.row())
         summary.findings.close_report()
