@@ -9,7 +9,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLES, genes_tsv, record_text, value, write_db
+from helpers import EXAMPLES, genes_tsv, record_text, report_findings, value, write_db
 
 from converter.cli import cli
 from converter.validate import ENGINES, Finding, engine
@@ -475,22 +475,6 @@ def test_validate_command_on_rdf_and_records(tmp_path: Path) -> None:
 
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
-
-
-def report_findings(report: Path) -> set[tuple[str | None, ...]]:
-    """Each result of a validation.ttl as (figure, severity, focus, path, value, message)."""
-    store = ox.Store()
-    store.load(path=report, format=ox.RdfFormat.TURTLE)
-    rows = store.query(
-        """PREFIX sh: <http://www.w3.org/ns/shacl#>
-        PREFIX pfocr: <https://pfocr.wikipathways.org/vocab#>
-        SELECT ?figure ?severity ?focus ?path ?value ?message WHERE {
-          ?r a sh:ValidationResult ; pfocr:figure ?figure ; sh:resultSeverity ?severity ;
-             sh:focusNode ?focus ; sh:resultMessage ?message .
-          OPTIONAL { ?r sh:resultPath ?path } OPTIONAL { ?r sh:value ?value } }"""
-    )
-    assert isinstance(rows, ox.QuerySolutions)
-    return {tuple(None if t is None else t.value for t in row) for row in rows}
 
 
 def chemical_both_ways(root: Path) -> Path:
