@@ -5,6 +5,8 @@ from __future__ import annotations
 import doctest
 import json
 import re
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 from helpers import EXAMPLES, PROJECT, record_text, report_findings
+from test_store import EXPECTED, free_port, oxigraph_binary, wait_until_listening
 
 import converter
 from converter.cli import cli
@@ -137,6 +140,45 @@ def test_query_gives_the_answers_of_the_command_line(tmp_path: Path) -> None:
         assert {r["gene"] for r in converter.query(memory, text, figure=iri)} == mentioned
     assert converter.query(memory, text, figure=FIGURE) == []  # a string, not the IRI
     assert converter.query(memory, f"ASK {{ <{FIGURE}> ?p ?o }}") == [{"ask": True}]
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The examples converted into a store folder by ``pfocr-rdf convert --store``."""
+    root = tmp_path_factory.mktemp("api-store")
+    args = ["convert", str(EXAMPLES), "-o", str(root / "out"), "--store", str(root / "db")]
+    result = CliRunner().invoke(cli, [*args, "-q"])
+    assert result.exit_code == 0, result.output
+    return root / "db"
+
+
+@pytest.fixture(scope="module")
+def endpoint(store_dir: Path) -> Iterator[str]:
+    """A read-only ``oxigraph serve`` of that store on 127.0.0.1 and a free port."""
+    port = free_port()
+    command = [oxigraph_binary(), "serve-read-only", "--location", str(store_dir)]
+    address = ["--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+    process = subprocess.Popen([*command, *address], stderr=subprocess.DEVNULL)
+    try:
+        wait_until_listening(port, process)
+        yield f"http://127.0.0.1:{port}/query"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(("name", "binds"), list(EXPECTED))
+def test_every_bundled_query_answers_as_on_the_command_line(
+    store_dir: Path, endpoint: str, name: str, binds: tuple[str, ...]
+) -> None:
+    """The hand-derived tables of test_store.py, from a store in memory, a store folder and
+    an endpoint."""
+    bindings = dict(bind.split("=", 1) for bind in binds)
+    memory = converter.convert(EXAMPLES).oxigraph()
+    for store in (memory, store_dir, endpoint):
+        rows = converter.query(store, name, **bindings)
+        cells = [["" if v is None else str(v) for v in row.values()] for row in rows]
+        assert cells == EXPECTED[(name, binds)], store
 
 
 def python_section(readme: Path) -> str | None:
