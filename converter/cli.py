@@ -39,6 +39,7 @@ from .query import (
     rows_from_json,
     with_bindings,
 )
+from .read import check_inputs
 from .report import shacl_digest
 from .store import StoreError, load_file, load_into_endpoint, load_into_store
 from .validate import DEFAULT_ENGINE, ENGINES, resolve_engine_name
@@ -73,11 +74,10 @@ def _timestamp(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 
 
 def _check_inputs(inputs: tuple[str, ...]) -> None:
-    missing = [i for i in inputs if i != "-" and not os.path.lexists(i)]
-    if missing:
-        raise click.UsageError(f"input not found: {', '.join(missing)}")
-    if inputs.count("-") > 1:
-        raise click.UsageError("standard input ('-') can be given once")
+    try:
+        check_inputs(inputs)
+    except (FileNotFoundError, ValueError) as err:
+        raise click.UsageError(str(err)) from None
 
 
 @contextmanager

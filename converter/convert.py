@@ -293,18 +293,18 @@ class _ConvertRun:
     def _write_item(self, item: _Item, plan: _SplicePlan, number: int) -> None:
         key = item.source.key or ""
         if item.duplicate is not None:
-            _count(self.summary, item.duplicate)
+            count_outcome(self.summary, item.duplicate)
             self._reject(key, item.duplicate)
             return
         outcome = item.light_outcome()
         if isinstance(outcome, Rejected):
-            _count(self.summary, outcome)
+            count_outcome(self.summary, outcome)
             self._reject(key, outcome)
             return
         flagged = plan.flagged(number)
         if number in plan.copied:
             assert item.row is not None and item.index is not None
-            _count(self.summary, outcome)
+            count_outcome(self.summary, outcome)
             old_chunk = plan.previous.chunks[item.index]
             assert old_chunk is not None
             chunk = self.writer.splice(old_chunk, item.row.triples)
@@ -315,7 +315,7 @@ class _ConvertRun:
             self.layout.add(item.row, chunk, flagged.tobytes(), digest)
             return
         whole = self.whole(item)
-        _count(self.summary, whole)
+        count_outcome(self.summary, whole)
         assert whole.rdf is not None
         numbers = array("I")
         numbers.frombytes(flagged.tobytes())
@@ -355,7 +355,7 @@ class _ConvertRun:
 
         for outcome in self.converted(noted(sources), self.figids, self.options.jobs):
             key = keys.popleft() or ""
-            _count(self.summary, outcome)
+            count_outcome(self.summary, outcome)
             if isinstance(outcome, Converted) and outcome.rdf is not None:
                 rdf = outcome.rdf
                 numbers, first = self.facts.number(rdf.shared, rdf.shared_ends)
@@ -514,7 +514,7 @@ class _SplicePlan:
         return counts
 
 
-def _count(summary: Summary, outcome: Outcome) -> None:
+def count_outcome(summary: Summary, outcome: Outcome) -> None:
     """Count one outcome (and its findings) in the summary."""
     summary.read += 1
     converted = isinstance(outcome, Converted)
@@ -542,7 +542,7 @@ def validate_to_folder(
 
     Records go through the whole conversion, validation included, without writing RDF.
     In an RDF file each named graph is a record, checked with the shared facts (default
-    graph) it reaches; a file without named graphs is one record.
+    graph) its record stated; a file without named graphs is one record.
     """
     rdf_files = [Path(i) for i in inputs if i.lower().endswith(RDF_SUFFIXES)]
     records = [i for i in inputs if not i.lower().endswith(RDF_SUFFIXES)]
@@ -557,7 +557,7 @@ def validate_to_folder(
             *(_validate_rdf_file(path, engine_name) for path in rdf_files),
         )
         for outcome in outcomes:
-            _count(summary, outcome)
+            count_outcome(summary, outcome)
             if isinstance(outcome, Rejected):
                 writer.add_reject(outcome.row())
         summary.findings.close_report()
@@ -580,13 +580,14 @@ def _validate_rdf_file(path: Path, engine_name: str) -> list[Outcome]:
     shared = graphs.pop("", [])
     if not graphs:  # triples only: the whole file is one record
         graphs[""] = shared
-    else:  # each figure graph with the shared facts (default graph) it reaches
-        by_subject: dict[str, list[ox.Triple]] = {}
+    else:  # each figure graph with the shared facts (default graph) its record stated
+        by_subject: dict[ox.NamedNode, list[ox.Triple]] = {}
         for triple in shared:
             if isinstance(triple.subject, ox.NamedNode):
-                by_subject.setdefault(triple.subject.value, []).append(triple)
+                by_subject.setdefault(triple.subject, []).append(triple)
         graphs = {
-            name: [*triples, *_reachable(triples, by_subject)] for name, triples in graphs.items()
+            name: [*triples, *_stated_shared(triples, by_subject)]
+            for name, triples in graphs.items()
         }
     checker = engine(engine_name)
     outcomes: list[Outcome] = []
@@ -601,20 +602,23 @@ def _validate_rdf_file(path: Path, engine_name: str) -> list[Outcome]:
     return outcomes
 
 
-def _reachable(triples: list[ox.Triple], by_subject: dict[str, list[ox.Triple]]) -> list[ox.Triple]:
-    """The shared triples (indexed by subject IRI) about nodes reachable from ``triples``."""
-    frontier = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
-    frontier |= {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)}
-    seen: set[str] = set()
-    found: list[ox.Triple] = []
-    while frontier:
-        node = frontier.pop()
-        seen.add(node)
-        for triple in by_subject.get(node, []):
-            found.append(triple)
-            if isinstance(triple.object, ox.NamedNode) and triple.object.value not in seen:
-                frontier.add(triple.object.value)
-    return found
+def _stated_shared(
+    triples: list[ox.Triple], by_subject: dict[ox.NamedNode, list[ox.Triple]]
+) -> list[ox.Triple]:
+    """The shared triples (indexed by subject) that the record of the figure graph
+    ``triples`` stated, as far as the default graph tells: a record states facts about the
+    nodes its own graph names (a gene, its taxon, a MeSH term, a ChEBI compound each have a
+    triple there), and a link from one shared node to another only when its own graph names
+    both. So a MeSH term's ChEBI equivalent, stated by another record that links the
+    compound to its figure, is not checked with this figure, as convert did not check it."""
+    nodes = {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)}
+    nodes |= {t.object for t in triples if isinstance(t.object, ox.NamedNode)}
+    return [
+        triple
+        for node in nodes
+        for triple in by_subject.get(node, [])
+        if triple.object in nodes or triple.object not in by_subject
+    ]
 
 
 def _store_loader(

@@ -32,7 +32,7 @@ _HEADER = re.compile(r"^#\s*(title|description|parameters):\s*(.*)$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class QueryError(Exception):
+class QueryError(ValueError):
     """A query cannot be found, parsed or run; the message says why (with line:column)."""
 
 
@@ -121,9 +121,10 @@ def with_bindings(query: str, bindings: dict[str, str]) -> str:
     return f"{query[: where.end()]}\n  {block}\n{query[where.end() :]}"
 
 
-def query_store(store_dir: Path, query: str, fmt: str) -> bytes:
-    """Run ``query`` on the embedded store; results serialized in ``fmt``."""
-    store = open_store(store_dir, create=False)
+def query_store(store_dir: Path | ox.Store, query: str, fmt: str) -> bytes:
+    """Run ``query`` on the embedded store (its folder, or the store itself); results
+    serialized in ``fmt``."""
+    store = store_dir if isinstance(store_dir, ox.Store) else open_store(store_dir, create=False)
     try:
         results = store.query(query, use_default_graph_as_union=True)
         return _serialized(results, fmt)

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -89,6 +89,16 @@ def discover(inputs: Iterable[str], stdin: io.BufferedIOBase | None = None) -> I
             yield from _walk(root)
         else:
             yield Source(name=item, path=path, data_dir=_data_dir_for(path))
+
+
+def check_inputs(inputs: Sequence[str]) -> None:
+    """Raise FileNotFoundError naming the inputs that do not exist (``-`` is standard
+    input), ValueError if standard input is named twice."""
+    missing = [i for i in inputs if i != "-" and not os.path.lexists(i)]
+    if missing:
+        raise FileNotFoundError(f"input not found: {', '.join(missing)}")
+    if list(inputs).count("-") > 1:
+        raise ValueError("standard input ('-') can be given once")
 
 
 def _is_record_file(name: str) -> bool:

@@ -265,6 +265,8 @@ def engine(name: str = DEFAULT_ENGINE) -> Engine:
 
 def resolve_engine_name(name: str) -> tuple[str, str | None]:
     """The engine a run will use for ``name``, and a one-line notice if it falls back."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown SHACL engine {name!r}; choose from {', '.join(ENGINES)}")
     if name == "shacl" and not compiled_engine_available():
         return "pyshacl", "the shacl engine is not installed here: validating with pyshacl"
     return name, None

@@ -124,3 +124,19 @@ def output_files(folder: Path) -> dict[str, bytes]:
     """The files of an output folder by name (not what a run keeps for the next one, in
     its ``.pfocr-state`` folder)."""
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def report_findings(report: Path) -> set[tuple[str | None, ...]]:
+    """Each result of a validation.ttl as (figure, severity, focus, path, value, message)."""
+    store = ox.Store()
+    store.load(path=report, format=ox.RdfFormat.TURTLE)
+    rows = store.query(
+        """PREFIX sh: <http://www.w3.org/ns/shacl#>
+        PREFIX pfocr: <https://pfocr.wikipathways.org/vocab#>
+        SELECT ?figure ?severity ?focus ?path ?value ?message WHERE {
+          ?r a sh:ValidationResult ; pfocr:figure ?figure ; sh:resultSeverity ?severity ;
+             sh:focusNode ?focus ; sh:resultMessage ?message .
+          OPTIONAL { ?r sh:resultPath ?path } OPTIONAL { ?r sh:value ?value } }"""
+    )
+    assert isinstance(rows, ox.QuerySolutions)
+    return {tuple(None if t is None else t.value for t in row) for row in rows}

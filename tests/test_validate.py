@@ -9,7 +9,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLES, genes_tsv, record_text, value, write_db
+from helpers import EXAMPLES, genes_tsv, record_text, report_findings, value, write_db
 
 from converter.cli import cli
 from converter.validate import ENGINES, Finding, engine
@@ -472,3 +472,51 @@ def test_validate_command_on_rdf_and_records(tmp_path: Path) -> None:
     assert result.exit_code == 1
     (row,) = [json.loads(x) for x in (tmp_path / "v2" / "rejects.jsonl").read_text().splitlines()]
     assert row["figid"] == "PMC1__f1" and "figtitle" in row["reason"]
+
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+
+
+def chemical_both_ways(root: Path) -> Path:
+    """Two records naming one MeSH chemical, the first with its ChEBI equivalent (part of
+    the first figure only), the second without."""
+    header = "word\tmesh\tmatch\tname\tchebi\n"
+    return write_db(
+        root,
+        {"PMC1__a": record_text("PMC1__a"), "PMC2__b": record_text("PMC2__b")},
+        {
+            "PMC1__a-chemicals.tsv": header + "ATP\tmesh:D000255\tATP\tATP\tchebi:15422\n",
+            "PMC2__b-chemicals.tsv": header + "ATP\tmesh:D000255\tATP\tATP\tNA\n",
+        },
+    )
+
+
+@pytest.mark.parametrize("corpus", ["made", "sample", "hostile"])
+def test_validate_of_the_outputs_finds_what_convert_found(
+    corpus: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Validating convert's N-Quads or TriG checks each figure with the shared facts its
+    record stated: the same findings as convert's for the records it converted, though
+    other records state more about the same shared nodes (in the sample, a MeSH term's
+    ChEBI equivalent whose compound is part of other figures only)."""
+    if corpus == "made":
+        inputs = chemical_both_ways(tmp_path / "db")
+    else:
+        inputs = request.getfixturevalue("sample") if corpus == "sample" else HOSTILE
+    runner = CliRunner()
+    out = tmp_path / "out"
+    runner.invoke(cli, ["convert", str(inputs), "-o", str(out), "-f", "nq,trig", "-q", "-j1"])
+    converted = {
+        q.graph_name.value
+        for q in ox.parse(path=out / "pfocr.nq", format=ox.RdfFormat.N_QUADS)
+        if isinstance(q.graph_name, ox.NamedNode)
+    }
+    expected = {f for f in report_findings(out / "validation.ttl") if f[0] in converted}
+    assert converted
+    for name in ("pfocr.nq", "pfocr.trig"):
+        checked = tmp_path / name
+        result = runner.invoke(cli, ["validate", str(out / name), "-o", str(checked), "-j1"])
+        assert result.exit_code == 0, result.output
+        assert f"{len(converted)} records checked: {len(converted)} valid" in result.stdout
+        assert (checked / "rejects.jsonl").read_text() == ""
+        assert report_findings(checked / "validation.ttl") == expected
