@@ -16,6 +16,7 @@ import signal
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice
@@ -249,7 +250,9 @@ def convert_all(
                 in_flight.release()
                 yield result
 
-        with context.Pool(jobs, initializer=_worker_init) as pool:
+        with _workers_ignore_ctrl_c():
+            pool = context.Pool(jobs, initializer=_worker_init)
+        with pool:
             results = released(pool.imap(worker, throttled()))
             try:
                 yield from _deduplicated(results, figids, on_batch)
@@ -257,6 +260,24 @@ def convert_all(
                 stopping.set()
     else:
         yield from _deduplicated(map(worker, batches), figids, on_batch)
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with Ctrl-C ignored from their first instruction: the
+    disposition SIG_IGN survives exec, so a worker still importing its modules when the
+    terminal's Ctrl-C reaches the process group prints no traceback; the main process ends
+    the run. A Ctrl-C meanwhile is held (blocked) and reaches the main process afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; _worker_init covers the rest
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _worker_init() -> None:

@@ -115,6 +115,29 @@ def test_one_signal_ends_a_run_with_workers(
     assert not [p.name for p in out.iterdir() if p.is_file()]
 
 
+def test_ctrl_c_while_workers_start_prints_one_line(tmp_path: Path, big: Path) -> None:
+    """A Ctrl-C that reaches the process group while the worker processes are still importing
+    their modules ends the run with the one line, and no worker's traceback."""
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [EXE, "convert", str(big), "-o", str(out), "-q", "--batch-size", "5"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+    def workers_started() -> bool:  # multiprocessing's resource tracker, then a worker
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        return len(children.read_text().split()) >= 2
+
+    wait_for(workers_started, seconds=60)
+    time.sleep(0.05)  # the workers are now importing: that takes far longer
+    os.killpg(process.pid, signal.SIGINT)
+    code = process.wait(timeout=60)
+    stderr = process.stderr.read() if process.stderr else b""
+    assert (code, stderr.strip()) == (130, b"interrupted: no output was changed")
+
+
 def test_killed_first_load_leaves_no_store(tmp_path: Path) -> None:
     nquads = tmp_path / "big.nq"
     quads = (
