@@ -84,12 +84,14 @@ def convert(
     rejected with its reason in :attr:`Conversion.rejected`, never raised. ``engine`` is the
     SHACL engine (``shacl`` or ``pyshacl``); ``jobs`` worker processes convert in parallel.
 
-    Raises FileNotFoundError for a path that does not exist, ValueError for an unknown
-    engine or a ``jobs`` below 1.
+    Raises FileNotFoundError for a path that does not exist, ValueError for no input, a
+    folder holding no record, an unknown engine or a ``jobs`` below 1.
     """
     items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
     texts = {n: str(i) for n, i in enumerate(items) if isinstance(i, str) and "\n" in i}
     paths = [os.fspath(i) for n, i in enumerate(items) if n not in texts]
+    if not items:
+        raise ValueError("no input given")
     check_inputs(paths)
     if jobs < 1:
         raise ValueError(f"jobs must be 1 or more, not {jobs}")

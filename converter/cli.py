@@ -31,7 +31,9 @@ from .pipeline import DEFAULT_BATCH_SIZE
 from .query import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
+    BindError,
     QueryError,
+    binding_hints,
     bundled_queries,
     query_endpoint,
     query_store,
@@ -383,7 +385,8 @@ def _bindings(
     multiple=True,
     callback=_bindings,
     metavar="NAME=VALUE",
-    help="Bind a variable: a string, or an IRI written <...>. Repeatable.",
+    help="Bind a variable: a string, or an IRI written <...> or prefix:local (ncbigene:5594). "
+    "Repeatable.",
 )
 @click.option(
     "-f",
@@ -417,6 +420,8 @@ def query(
     if (store_dir is None) == (endpoint is None):
         raise click.UsageError("give exactly one of --store DIR or --endpoint URL")
     wire = "json" if fmt == "table" else fmt
+    for hint in binding_hints(bindings):
+        click.echo(hint, err=True)
     try:
         text = with_bindings(resolve_query(query), bindings)
         if store_dir is not None:
@@ -424,6 +429,8 @@ def query(
         else:
             assert endpoint is not None
             data = query_endpoint(endpoint, text, wire)
+    except BindError as err:
+        raise click.UsageError(str(err)) from None
     except (QueryError, StoreError) as err:
         raise click.ClickException(str(err)) from None
     if fmt != "table":  # the engine's bytes, untouched (W3C CSV lines end in CRLF)

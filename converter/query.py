@@ -18,6 +18,7 @@ import pyoxigraph as ox
 
 from .resources import data_files
 from .store import StoreError, http_session, open_store, send
+from .vocab import QUERY_PREFIXES
 
 RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
     "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
@@ -83,8 +84,49 @@ def resolve_query(query: str) -> str:
     return query
 
 
-def sparql_term(value: str) -> str:
-    """A binding value as SPARQL: ``<iri>`` stays an IRI, anything else is a string."""
+class BindError(QueryError):
+    """A ``--bind`` that cannot apply to the query (a variable it does not have)."""
+
+
+# What is neither keyword nor variable: comments, strings and IRIs (SPARQL's IRIREF).
+_OPAQUE = re.compile(
+    r"#[^\n]*"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^<>"{}|^`\\\x00-\x20]*>',
+    re.DOTALL,
+)
+_VARIABLE_USE = re.compile(r"[?$]([A-Za-z0-9_]+)")
+_PREFIX_DECL = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^<>\s]*)>", re.IGNORECASE)
+_PREFIXED = re.compile(r"([A-Za-z][\w.-]*)?:([\w.:%-]*)")
+IRI_SCHEMES = ("http://", "https://", "urn:")
+"""Values that look like IRIs: bound as strings unless written ``<...>``, with a hint."""
+
+
+def masked(query: str) -> str:
+    """``query`` with comments, strings and IRIs blanked (offsets and lines unchanged)."""
+    return _OPAQUE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), query)
+
+
+def query_variables(query: str) -> list[str]:
+    """The variables ``query`` mentions, in order of first use."""
+    return list(dict.fromkeys(_VARIABLE_USE.findall(masked(query))))
+
+
+def declared_prefixes(query: str) -> dict[str, str]:
+    """The prefixes ``query`` declares (``PREFIX name: <iri>``), name to namespace."""
+    blank = masked(query)
+    return {m[1] or "": m[2] for m in _PREFIX_DECL.finditer(query) if blank[m.start()] != " "}
+
+
+def sparql_term(value: str, prefixes: dict[str, str] | None = None) -> str:
+    """A binding value as SPARQL: ``<iri>`` stays an IRI, ``name:local`` of a known prefix
+    becomes that IRI, anything else is a string."""
+    prefixed = _PREFIXED.fullmatch(value)
+    if prefixed and prefixes and (prefixed[1] or "") in prefixes:
+        value = f"<{prefixes[prefixed[1] or '']}{prefixed[2]}>"
     if value.startswith("<") and value.endswith(">"):
         try:
             ox.NamedNode(value[1:-1])
@@ -94,8 +136,16 @@ def sparql_term(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def binding_hints(bindings: dict[str, str]) -> list[str]:
+    """A hint per value that looks like an IRI but will be bound as a string."""
+    return [
+        f"hint: --bind {name}={value} binds a string; for an IRI write {name}='<{value}>'"
+        for name, value in bindings.items()
+        if value.lower().startswith(IRI_SCHEMES)
+    ]
+
+
 _OUTER_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-_COMMENT = re.compile(r"#[^\n]*")
 
 
 def with_bindings(query: str, bindings: dict[str, str]) -> str:
@@ -104,18 +154,24 @@ def with_bindings(query: str, bindings: dict[str, str]) -> str:
     The block opens the query's outer ``WHERE`` group, so it restricts the pattern before
     any grouping (a trailing ``VALUES`` would be joined after aggregation: correct, but the
     engine would first compute every group). A query without a ``WHERE`` keyword gets the
-    standard trailing ``VALUES`` clause instead.
+    standard trailing ``VALUES`` clause instead. A value ``name:local`` is an IRI when
+    ``name`` is a prefix of the data model or one the query declares. Raises BindError for a
+    variable the query does not mention.
     """
     if not bindings:
         return query
+    variables = query_variables(query)
     for name in bindings:
         if not _VARIABLE.match(name):
-            raise QueryError(f"invalid variable name {name!r} in --bind")
+            raise BindError(f"invalid variable name {name!r} in --bind")
+        if name not in variables:
+            have = ", ".join(f"?{v}" for v in variables) or "none"
+            raise BindError(f"the query has no variable ?{name} to bind (its variables: {have})")
+    prefixes = {**QUERY_PREFIXES, **declared_prefixes(query)}
     names = " ".join(f"?{n}" for n in bindings)
-    values = " ".join(sparql_term(v) for v in bindings.values())
+    values = " ".join(sparql_term(v, prefixes) for v in bindings.values())
     block = f"VALUES ({names}) {{ ({values}) }}"
-    uncommented = _COMMENT.sub(lambda m: " " * len(m.group()), query)  # offsets unchanged
-    where = _OUTER_WHERE.search(uncommented)
+    where = _OUTER_WHERE.search(masked(query))
     if where is None:
         return f"{query.rstrip()}\n{block}\n"
     return f"{query[: where.end()]}\n  {block}\n{query[where.end() :]}"

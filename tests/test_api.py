@@ -96,6 +96,11 @@ def test_unusable_arguments_raise(tmp_path: Path) -> None:
         converter.convert(EXAMPLES, engine="jena")
     with pytest.raises(ValueError, match="jobs must be 1 or more"):
         converter.convert(EXAMPLES, jobs=0)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"no record \(\.md, \.md\.gz\) in the folder .*empty"):
+        converter.convert([str(EXAMPLES), tmp_path / "empty"])
+    with pytest.raises(ValueError, match="no input given"):
+        converter.convert([])
     store = converter.convert(EXAMPLES).oxigraph()
     with pytest.raises(FileNotFoundError, match="no store folder"):
         converter.query(tmp_path / "nowhere", "genes-per-figure")

@@ -103,6 +103,23 @@ def test_usage_errors_exit_2(
     assert message in err
 
 
+@pytest.mark.parametrize("command", ["convert", "validate"])
+@pytest.mark.parametrize("folder", ["empty", "notes", "examples/_data"])
+def test_an_input_holding_no_record_is_a_usage_error(
+    tmp_path: Path, command: str, folder: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "README.txt").write_text("no record here\n")
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    where = tmp_path / folder
+    code, out, err = run(command, str(EXAMPLES), str(where), "-o", str(tmp_path / "out"))
+    assert code == 2 and out == ""
+    assert f"no record (.md, .md.gz) in the folder {where}" in err
+    assert ("give the folder above it" in err) == folder.endswith("_data")
+    assert not (tmp_path / "out").exists()
+
+
 def test_all_formats_parse(tmp_path: Path) -> None:
     code, _, _ = run("convert", str(EXAMPLES), "-o", str(tmp_path), "-f", "ttl,nt,nq,trig,jsonld")
     assert code == 0

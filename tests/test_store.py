@@ -17,7 +17,7 @@ from helpers import EXAMPLES, PROJECT, record_text
 
 from converter.cli import cli
 from converter.describe import DATASET
-from converter.query import bundled_queries, rows_from_json, with_bindings
+from converter.query import BindError, bundled_queries, rows_from_json, with_bindings
 
 FIG = "https://pfocr.wikipathways.org/figures/"
 F1, F2 = f"{FIG}PMC9000001__ex-mapk-g001.html", f"{FIG}PMC9000001__ex-mapk-g002.html"
@@ -349,10 +349,45 @@ def test_serve_answers_queries(store: Path, tmp_path: Path) -> None:
 
 def test_bindings_open_the_outer_where_group() -> None:
     query = "# WHERE { in a comment\nSELECT ?f (COUNT(?g) AS ?n) WHERE {\n  ?f ?p ?g }\nGROUP BY ?f"
-    bound = with_bindings(query, {"f": "<https://example.org/x>", "s": 'say "hi"'})
+    bound = with_bindings(query, {"f": "<https://example.org/x>", "g": 'say "hi"'})
     assert bound.startswith("# WHERE { in a comment\nSELECT ?f (COUNT(?g) AS ?n) WHERE {\n")
-    assert 'VALUES (?f ?s) { (<https://example.org/x> "say \\"hi\\"") }\n' in bound
+    assert 'VALUES (?f ?g) { (<https://example.org/x> "say \\"hi\\"") }\n' in bound
     assert bound.index("VALUES") < bound.index("?f ?p ?g") < bound.index("GROUP BY")
+
+
+def test_a_bind_of_a_variable_the_query_lacks_is_a_usage_error(store: Path) -> None:
+    code, out = invoke(
+        "query", "--store", str(store), "figures-mentioning-gene", "--bind", "sybmol=MAPK1"
+    )
+    assert code == 2
+    assert (
+        "the query has no variable ?sybmol to bind "
+        "(its variables: ?figure, ?title, ?gene, ?symbol, ?organism)" in out
+    )
+    # a variable in a comment, a string or an IRI is no variable of the query
+    query = 'SELECT ?s WHERE { ?s <http://x/?p> "?o" } # ?c'
+    with pytest.raises(BindError, match=r"no variable \?c .*its variables: \?s\)"):
+        with_bindings(query, {"c": "x"})
+
+
+def test_an_iri_without_brackets_gets_a_hint(store: Path) -> None:
+    code, out = invoke(
+        "query", "--store", str(store), "pathways-of-gene", "--bind", f"id={GENE}5594"
+    )
+    assert code == 0 and "0 rows" in out
+    assert f"hint: --bind id={GENE}5594 binds a string; for an IRI write id='<{GENE}5594>'" in out
+
+
+@pytest.mark.parametrize(
+    "bind",
+    ["id=ncbigene:5594", "id=eg:5594"],  # a data-model prefix, one the query declares
+)
+def test_a_prefixed_name_binds_an_iri(store: Path, bind: str) -> None:
+    query = f"PREFIX eg: <{GENE}>\n" + bundled_queries()["pathways-of-gene"].path.read_text()
+    assert (
+        rows(["--store", str(store)], query, (bind,))
+        == EXPECTED[("pathways-of-gene", (f"id=<{GENE}5594>",))]
+    )
 
 
 def test_bindings_without_where_keyword_trail_the_query() -> None:
