@@ -42,11 +42,11 @@ from .query import (
     with_bindings,
 )
 from .read import check_inputs
-from .report import shacl_digest
+from .report import rejection_lines, shacl_digest
 from .store import StoreError, load_file, load_into_endpoint, load_into_store
 from .validate import DEFAULT_ENGINE, ENGINES, resolve_engine_name
 from .vocab import compact
-from .write import DEFAULT_FORMATS, output_formats
+from .write import DEFAULT_FORMATS, REJECTS_FILE, output_formats
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -278,6 +278,8 @@ def convert(
         for orphan in summary.orphans:
             click.echo(f"orphan sidecar (no figure): {orphan}", err=True)
     click.echo(summary.line())
+    for line in rejection_lines(outdir / REJECTS_FILE, summary.rejected):
+        click.echo(line, err=True)
     click.echo("wrote " + ", ".join(str(p) for p in written))
     if reuse := summary.reuse_line():
         click.echo(reuse)
@@ -319,6 +321,8 @@ def validate(
         for line in shacl_digest(summary.findings):
             click.echo(line, err=True)
     click.echo(summary.validation_line())
+    for line in rejection_lines(outdir / REJECTS_FILE, summary.rejected):
+        click.echo(line, err=True)
     click.echo("wrote " + ", ".join(str(p) for p in written))
     sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
 

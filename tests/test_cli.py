@@ -32,7 +32,7 @@ def test_examples_convert_with_exit_0(tmp_path: Path) -> None:
         "rejects.jsonl",
         "validation.ttl",
     ]
-    assert "4 records read: 4 converted, 0 rejected (ok)" in out
+    assert "4 records read: 4 converted, 0 rejected; 519 triples;" in out
     # 8 + 5 + 4 genes with ids in the three example figures with genes sidecars; TP53 and
     # MDM2 of the figure without sidecars have none.
     assert "genes: 17 with NCBI Gene ids, 2 symbols without" in out
@@ -50,9 +50,22 @@ def test_some_rejected_gives_exit_1_and_rejects_rows(tmp_path: Path) -> None:
             "PMC3__no-fm": "just text\n",
         },
     )
-    code, out, _ = run("convert", str(db), "-o", str(tmp_path / "out"))
+    code, out, err = run("convert", str(db), "-o", str(tmp_path / "out"))
     assert code == 1
-    assert "3 records read: 1 converted, 2 rejected [1 record, 1 yaml] (ok)" in out
+    assert "3 records read: 1 converted, 2 rejected [1 record, 1 yaml]; " in out
+    assert "(ok)" not in out
+    rejects = tmp_path / "out" / "rejects.jsonl"
+    code, _, checked = run("validate", str(db), "-o", str(tmp_path / "checked"))
+    assert code == 1
+    assert f"2 records rejected, all listed in {tmp_path / 'checked' / 'rejects.jsonl'}:" in checked
+    assert err.splitlines()[-3:] == [
+        f"2 records rejected, all listed in {rejects}:",
+        f"  {db / '_figures' / 'PMC2__bad-id.md'} (record): schema-jsonld.@id is "
+        "'https://pfocr.wikipathways.org/figures/PMC2__x.html' but figid "
+        "'PMC2__bad-id' means 'https://pfocr.wikipathways.org/figures/PMC2__bad-id.html'",
+        f"  {db / '_figures' / 'PMC3__no-fm.md'} (yaml): no YAML front matter: the file must "
+        "start with a '---' line",
+    ]
     rows = [
         json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()
     ]
@@ -82,7 +95,7 @@ def test_duplicate_figid_second_is_rejected(tmp_path: Path) -> None:
 
 def test_stdin_record(tmp_path: Path) -> None:
     code, out, _ = run("convert", "-", "-o", str(tmp_path), stdin=record_text().encode())
-    assert code == 0 and "1 records read: 1 converted" in out
+    assert code == 0 and "1 record read: 1 converted, 0 rejected; " in out
 
 
 @pytest.mark.parametrize(
