@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from .convert import count_outcome
 from .model import Source
 from .pipeline import BatchOptions, Converted, FigidRegister, Rejected, convert_all
-from .query import query_endpoint, query_store, resolve_query, with_bindings
+from .query import prepare, query_endpoint, query_store, resolve_query
 from .read import check_inputs, discover, orphan_sidecars
 from .report import Summary
 from .validate import DEFAULT_ENGINE, resolve_engine_name
@@ -148,8 +148,12 @@ def query(
     ``QueryError``) for a query that cannot be found, parsed or evaluated, and
     ``StoreError`` when the store or endpoint cannot be reached.
     """
-    text = with_bindings(resolve_query(query), {n: _binding(v) for n, v in bindings.items()})
-    if isinstance(store, str) and store.startswith(("http://", "https://")):
+    endpoint = isinstance(store, str) and store.startswith(("http://", "https://"))
+    text = prepare(
+        resolve_query(query), {n: _binding(v) for n, v in bindings.items()}, check=not endpoint
+    )
+    if endpoint:
+        assert isinstance(store, str)
         data = query_endpoint(store, text, "json")
     elif isinstance(store, ox.Store):
         data = query_store(store, text, "json")

@@ -35,11 +35,11 @@ from .query import (
     QueryError,
     binding_hints,
     bundled_queries,
+    prepare,
     query_endpoint,
     query_store,
     resolve_query,
     rows_from_json,
-    with_bindings,
 )
 from .read import check_inputs
 from .report import rejection_lines, shacl_digest
@@ -427,7 +427,7 @@ def query(
     for hint in binding_hints(bindings):
         click.echo(hint, err=True)
     try:
-        text = with_bindings(resolve_query(query), bindings)
+        text = prepare(resolve_query(query), bindings, check=store_dir is not None)
         if store_dir is not None:
             data = query_store(store_dir, text, wire)
         else:

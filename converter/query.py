@@ -177,6 +177,124 @@ def with_bindings(query: str, bindings: dict[str, str]) -> str:
     return f"{query[: where.end()]}\n  {block}\n{query[where.end() :]}"
 
 
+_PREFIX_USE = re.compile(r"(?<![\w.:-])([A-Za-z][\w.-]*):")
+_ENGINE_ERROR = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+_PROLOGUE = re.compile(r"\s*(?:(?:PREFIX\s+(?:[A-Za-z][\w.-]*)?:|BASE)\s*)*", re.IGNORECASE)
+_QUERY_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
+_CLOSING = {"(": ")", "{": "}", "[": "]"}
+_EXPECTED_SHOWN = {"BY": "BY", '"{"': "'{'"}
+"""The engine's expectations worth repeating (most of its lists are a parser's internals)."""
+
+
+def prepare(query: str, bindings: dict[str, str], *, check: bool = True) -> str:
+    """The text to run for ``query``: the data model's prefixes it uses without declaring
+    them declared (its own declarations win), ``bindings`` applied; with ``check``, its
+    syntax checked first, as pyoxigraph reads it (an endpoint may read more)."""
+    undeclared = {p: ns for p, ns in QUERY_PREFIXES.items() if p not in declared_prefixes(query)}
+    try:
+        if check:  # parsed on an empty store; a SELECT is evaluated lazily, so not run
+            ox.Store().query(query, prefixes=undeclared)
+    except SyntaxError as err:
+        raise QueryError(syntax_error(query, str(err))) from None
+    except (RuntimeError, ValueError):
+        pass  # not a syntax error (a function the engine lacks): said when the query runs
+    used = set(_PREFIX_USE.findall(masked(query)))
+    header = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in undeclared.items() if p in used)
+    return header + with_bindings(query, bindings)
+
+
+def syntax_error(query: str, message: str) -> str:
+    """The engine's syntax error ``message`` in words, with the line and column of the
+    fault and that line of ``query`` marked."""
+    engine = _ENGINE_ERROR.match(message)
+    if engine is None:
+        return f"SPARQL syntax error: {message}"
+    line, column = int(engine[1]), int(engine[2])
+    offset = sum(len(x) + 1 for x in query.split("\n")[: line - 1]) + column - 1
+    offset, words = _fault(query, min(offset, len(query)), engine[3])
+    line = query.count("\n", 0, offset) + 1
+    start = query.rfind("\n", 0, offset) + 1
+    text = query[start:].split("\n", 1)[0]
+    caret = re.sub(r"[^\t]", " ", text[: offset - start]) + "^"
+    return (
+        f"SPARQL syntax error at line {line}, column {offset - start + 1}: {words}\n"
+        f"  {text}\n  {caret}"
+    )
+
+
+def _fault(query: str, offset: int, expected: str) -> tuple[int, str]:
+    """Where and what is wrong, from the engine's furthest ``offset`` and what it
+    ``expected`` there (an unmatched bracket or quote is found first)."""
+    blank = masked(query)
+    unbalanced = _unbalanced(blank)
+    if unbalanced is not None:
+        return unbalanced
+    prologue = _PROLOGUE.match(blank)
+    assert prologue is not None  # the pattern matches the empty string
+    form = re.match(r"\w*", blank[prologue.end() :])
+    assert form is not None
+    if form[0].upper() not in _QUERY_FORMS:
+        return prologue.end(), "a query starts with SELECT, CONSTRUCT, ASK or DESCRIBE"
+    known = {*QUERY_PREFIXES, *declared_prefixes(query)}
+    for use in _PREFIX_USE.finditer(blank):
+        if use[1] not in known:
+            prefix = f"{use[1]}:"
+            return use.start(), f"the prefix {prefix} is not declared: add PREFIX {prefix} <IRI>"
+    if "IRI parsing failed" in expected:
+        return offset, "an IRI before here is not valid (absolute, no spaces: <https://…>)"
+    if "'\\''" in expected:
+        return offset, "an invalid escape in a string (\\t \\n \\r \\b \\f \\\" \\' \\\\ are known)"
+    start = _construct_start(query)
+    if start is not None and start <= offset:
+        offset = start
+    elif offset >= len(query.rstrip()):
+        return offset, "the query ends too early"
+    token = re.match(r"[?$]?\w+|\S", query[offset:])
+    word = token[0] if token else query[offset]
+    if word.isupper():
+        return offset, f"this {word} clause is incomplete or misspelled"
+    if (len(word) > 1 and word[0] in "?$<_") or re.match(r"\w*:", query[offset:]):
+        return offset, "this triple pattern is incomplete (subject, predicate, object)"
+    hint = f" (expected {_EXPECTED_SHOWN[expected]})" if expected in _EXPECTED_SHOWN else ""
+    if word == ")" and re.search(r"\bSELECT\b[^{]*$", blank[:offset], re.IGNORECASE):
+        hint = " (an expression in SELECT is written (expression AS ?name))"
+    return offset, f"unexpected '{word}'{hint}"
+
+
+def _construct_start(query: str) -> int | None:
+    """Where the construct that cannot be read starts, as rdflib's parser (which stops at
+    the start of a construct, not at the furthest character it tried) tells."""
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        parseQuery(query)
+    except Exception as err:  # pyparsing's ParseException has the offset; others, none
+        loc = getattr(err, "loc", None)
+        return loc if isinstance(loc, int) else None
+    return None
+
+
+def _unbalanced(blank: str) -> tuple[int, str] | None:
+    """Where the (masked) query leaves a string unterminated or a bracket unmatched."""
+    quote = re.search(r"[\"']", blank)
+    if quote:
+        return quote.start(), "this string is never closed"
+    opened: list[int] = []
+    for match in re.finditer(r"[(){}\[\]]", blank):
+        char = match[0]
+        if char in _CLOSING:
+            opened.append(match.start())
+        elif not opened:
+            return match.start(), f"this '{char}' closes nothing"
+        elif _CLOSING[blank[opened[-1]]] != char:
+            return match.start(), f"'{_CLOSING[blank[opened[-1]]]}' expected before this '{char}'"
+        else:
+            opened.pop()
+    if opened:
+        return opened[-1], f"this '{blank[opened[-1]]}' is never closed"
+    return None
+
+
 def query_store(store_dir: Path | ox.Store, query: str, fmt: str) -> bytes:
     """Run ``query`` on the embedded store (its folder, or the store itself); results
     serialized in ``fmt``."""
@@ -185,7 +303,7 @@ def query_store(store_dir: Path | ox.Store, query: str, fmt: str) -> bytes:
         results = store.query(query, use_default_graph_as_union=True)
         return _serialized(results, fmt)
     except SyntaxError as err:
-        raise QueryError(f"SPARQL syntax {err}") from None
+        raise QueryError(syntax_error(query, str(err))) from None
     except OSError as err:
         raise StoreError(f"query failed on {store_dir}: {err}") from None
     except (RuntimeError, ValueError) as err:  # e.g. a function the engine does not evaluate
