@@ -203,6 +203,16 @@ def prepare(query: str, bindings: dict[str, str], *, check: bool = True) -> str:
     return header + with_bindings(query, bindings)
 
 
+def query_form(query: str) -> str:
+    """The first word after the prologue, in capitals: SELECT, CONSTRUCT, ASK, DESCRIBE."""
+    blank = masked(query)
+    prologue = _PROLOGUE.match(blank)
+    assert prologue is not None  # the pattern matches the empty string
+    form = re.match(r"\w*", blank[prologue.end() :])
+    assert form is not None
+    return form[0].upper()
+
+
 def syntax_error(query: str, message: str) -> str:
     """The engine's syntax error ``message`` in words, with the line and column of the
     fault and that line of ``query`` marked."""
@@ -229,11 +239,9 @@ def _fault(query: str, offset: int, expected: str) -> tuple[int, str]:
     unbalanced = _unbalanced(blank)
     if unbalanced is not None:
         return unbalanced
-    prologue = _PROLOGUE.match(blank)
-    assert prologue is not None  # the pattern matches the empty string
-    form = re.match(r"\w*", blank[prologue.end() :])
-    assert form is not None
-    if form[0].upper() not in _QUERY_FORMS:
+    if query_form(query) not in _QUERY_FORMS:
+        prologue = _PROLOGUE.match(blank)
+        assert prologue is not None  # the pattern matches the empty string
         return prologue.end(), "a query starts with SELECT, CONSTRUCT, ASK or DESCRIBE"
     known = {*QUERY_PREFIXES, *declared_prefixes(query)}
     for use in _PREFIX_USE.finditer(blank):

@@ -164,7 +164,8 @@ class Summary:
             return None
         copied = f"; {self.copied} copied from its outputs" if self.copied else ""
         return (
-            f"{self.reused} records unchanged since the last run (their kept outcomes taken), "
+            f"{counted(self.reused, 'record')} unchanged since the last run (their kept "
+            "outcomes taken), "
             f"{self.read - self.reused} converted{copied}"
         )
 

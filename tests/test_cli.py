@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -171,6 +172,31 @@ def test_failed_run_keeps_previous_outputs(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(RuntimeError):
         run("convert", str(EXAMPLES / "_figures" / "PMC9000003__ex-p53-f1.md"), "-o", str(out))
     assert output_files(out) == before
+
+
+def test_help_says_what_the_readme_says() -> None:
+    def help_of(command: str) -> str:
+        code, out, _ = run(command, "--help")
+        assert code == 0
+        return " ".join(out.split())
+
+    assert "130 interrupted" in help_of("convert") and "130 interrupted" in help_of("validate")
+    assert "rejects.jsonl, validation.ttl and dataset.ttl" in help_of("convert")
+    assert "Worker processes (each converts and validates" in help_of("convert")
+    assert "RDF files are checked in this one" in help_of("validate")
+    assert ".jsonld; each also .gz" in help_of("load")
+    assert "With --store the default graph is the union" in help_of("query")
+    assert "with --endpoint it is the server's" in help_of("query")
+
+
+def test_the_readme_lists_every_runtime_dependency() -> None:
+    pyproject = (EXAMPLES.parent / "pyproject.toml").read_text()
+    block = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    names = re.findall(r'^\s*"([A-Za-z0-9_.-]+)', block, re.MULTILINE)
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    listed = readme.split("Runtime dependencies:", 1)[1].split("\n\n", 1)[0].lower()
+    assert len(names) >= 10
+    assert [n for n in names if n.lower() not in listed] == []
 
 
 def test_console_script_runs(tmp_path: Path) -> None:

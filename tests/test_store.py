@@ -579,3 +579,31 @@ def test_a_damaged_note_or_a_foreign_index_is_never_trusted(tmp_path: Path) -> N
     (out / "pfocr.nq.graphs.tsv").replace(other / "pfocr.nq.graphs.tsv")
     code, text = invoke("load", str(other / "pfocr.nq"), "--store", str(folder))
     assert code == 1 and "is not the graph index of" in text and "Traceback" not in text
+
+
+def test_a_piped_table_never_cuts_an_iri(store: Path) -> None:
+    long = "https://example.org/" + "a-rather-long-path-segment/" * 6
+    query = f'SELECT ?iri ?label WHERE {{ BIND(<{long}> AS ?iri) BIND("x" AS ?label) }}'
+    code, out = invoke("query", "--store", str(store), query)
+    assert code == 0
+    (row,) = [line for line in out.splitlines() if "https://" in line]
+    assert row.split() == [long, "x"]
+    assert out.rstrip().endswith("1 row")
+
+
+def test_construct_without_format_gives_turtle(store: Path) -> None:
+    query = "CONSTRUCT { ?g rdfs:label ?s } WHERE { ?g a wp:GeneProduct ; rdfs:label ?s }"
+    result = CliRunner().invoke(cli, ["query", "--store", str(store), query])
+    assert result.exit_code == 0, result.output
+    labels = list(ox.parse(result.stdout_bytes, format=ox.RdfFormat.TURTLE))
+    # 14 genes with NCBI Gene ids in the examples, each labelled with its symbol
+    assert len(labels) == 14 and {t.object.value for t in labels} >= {"MAPK1", "Hk2"}
+    described = CliRunner().invoke(cli, ["query", "--store", str(store), "DESCRIBE ncbigene:5594"])
+    assert described.exit_code == 0 and list(
+        ox.parse(described.stdout_bytes, format=ox.RdfFormat.TURTLE)
+    )
+
+
+def test_one_file_loaded_is_said_in_the_singular(converted: Path, tmp_path: Path) -> None:
+    code, out = invoke("load", str(converted / "pfocr.nq"), "--store", str(tmp_path / "db"))
+    assert code == 0 and out.startswith("loaded 1 file: 519 quads in 4 named graphs, ")
