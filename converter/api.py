@@ -137,15 +137,17 @@ def query(
     (made by ``pfocr-rdf load`` or ``convert --store``), or a SPARQL endpoint URL
     (``http://`` or ``https://``). ``query`` is a bundled query's name (``pfocr-rdf query
     --list``), a ``.rq`` file or SPARQL text; the default graph is the union of the figure
-    graphs. ``bindings`` bind variables: a string, or an IRI given as ``pyoxigraph.NamedNode``,
-    ``rdflib.URIRef`` or ``"<iri>"``.
+    graphs; the data model's prefixes need no declaration. ``bindings`` bind variables of the
+    query: a string, or an IRI given as ``pyoxigraph.NamedNode``, ``rdflib.URIRef``,
+    ``"<iri>"`` or ``"prefix:local"`` (a data-model prefix, or one the query declares).
 
     In a row, an IRI is an ``rdflib.URIRef`` (a ``str`` that binds as an IRI when passed
     back), a literal its Python value (``int``, ``float``, ``bool``, ``datetime.date`` …,
     else ``str``), an unbound variable None. An ASK query gives one row ``{"ask": bool}``.
 
     Raises FileNotFoundError for a store folder that does not exist, ValueError (a
-    ``QueryError``) for a query that cannot be found, parsed or evaluated, and
+    ``QueryError``) for a query that cannot be found, parsed or evaluated or a binding of a
+    variable it does not have, and
     ``StoreError`` when the store or endpoint cannot be reached.
     """
     endpoint = isinstance(store, str) and store.startswith(("http://", "https://"))
