@@ -300,13 +300,13 @@ def convert(
 @inputs_argument
 @outdir_option("Folder for validation.ttl and rejects.jsonl (created if absent).")
 @engine_option
-@jobs_option("Worker processes checking records in batches (RDF files are checked in this one).")
+@jobs_option("Worker processes checking records in batches (RDF files: in the main process).")
 @batch_size_option
 @click.option("-q", "--quiet", is_flag=True, help="No SHACL digest on stderr.")
 def validate(
     inputs: tuple[str, ...], outdir: Path, engine: str, jobs: int, batch_size: int, quiet: bool
 ) -> None:
-    """Check records, or RDF files (.ttl, .nt, .nq, .trig), against the SHACL shapes.
+    """Check records, or RDF files (.ttl, .nt, .nq, .trig; each also .gz), against the shapes.
 
     Writes OUTDIR/validation.ttl (a sh:ValidationReport) and OUTDIR/rejects.jsonl, and no RDF.
     In an RDF file each named graph is checked as one record. Exit status: 0 all valid, 1 a

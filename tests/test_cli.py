@@ -183,7 +183,7 @@ def test_help_says_what_the_readme_says() -> None:
     assert "130 interrupted" in help_of("convert") and "130 interrupted" in help_of("validate")
     assert "rejects.jsonl, validation.ttl and dataset.ttl" in help_of("convert")
     assert "Worker processes (each converts and validates" in help_of("convert")
-    assert "RDF files are checked in this one" in help_of("validate")
+    assert "RDF files: in the main process" in help_of("validate")
     assert ".jsonld; each also .gz" in help_of("load")
     assert "With --store the default graph is the union" in help_of("query")
     assert "with --endpoint it is the server's" in help_of("query")
