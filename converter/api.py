@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from .convert import count_outcome
 from .model import Source
 from .pipeline import BatchOptions, Converted, FigidRegister, Rejected, convert_all
-from .query import query_endpoint, query_store, resolve_query, with_bindings
+from .query import prepare, query_endpoint, query_store, resolve_query
 from .read import check_inputs, discover, orphan_sidecars
 from .report import Summary
 from .validate import DEFAULT_ENGINE, resolve_engine_name
@@ -84,12 +84,14 @@ def convert(
     rejected with its reason in :attr:`Conversion.rejected`, never raised. ``engine`` is the
     SHACL engine (``shacl`` or ``pyshacl``); ``jobs`` worker processes convert in parallel.
 
-    Raises FileNotFoundError for a path that does not exist, ValueError for an unknown
-    engine or a ``jobs`` below 1.
+    Raises FileNotFoundError for a path that does not exist, ValueError for no input, a
+    folder holding no record, an unknown engine or a ``jobs`` below 1.
     """
     items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
     texts = {n: str(i) for n, i in enumerate(items) if isinstance(i, str) and "\n" in i}
     paths = [os.fspath(i) for n, i in enumerate(items) if n not in texts]
+    if not items:
+        raise ValueError("no input given")
     check_inputs(paths)
     if jobs < 1:
         raise ValueError(f"jobs must be 1 or more, not {jobs}")
@@ -135,19 +137,25 @@ def query(
     (made by ``pfocr-rdf load`` or ``convert --store``), or a SPARQL endpoint URL
     (``http://`` or ``https://``). ``query`` is a bundled query's name (``pfocr-rdf query
     --list``), a ``.rq`` file or SPARQL text; the default graph is the union of the figure
-    graphs. ``bindings`` bind variables: a string, or an IRI given as ``pyoxigraph.NamedNode``,
-    ``rdflib.URIRef`` or ``"<iri>"``.
+    graphs; the data model's prefixes need no declaration. ``bindings`` bind variables of the
+    query: a string, or an IRI given as ``pyoxigraph.NamedNode``, ``rdflib.URIRef``,
+    ``"<iri>"`` or ``"prefix:local"`` (a data-model prefix, or one the query declares).
 
     In a row, an IRI is an ``rdflib.URIRef`` (a ``str`` that binds as an IRI when passed
     back), a literal its Python value (``int``, ``float``, ``bool``, ``datetime.date`` …,
     else ``str``), an unbound variable None. An ASK query gives one row ``{"ask": bool}``.
 
     Raises FileNotFoundError for a store folder that does not exist, ValueError (a
-    ``QueryError``) for a query that cannot be found, parsed or evaluated, and
+    ``QueryError``) for a query that cannot be found, parsed or evaluated or a binding of a
+    variable it does not have, and
     ``StoreError`` when the store or endpoint cannot be reached.
     """
-    text = with_bindings(resolve_query(query), {n: _binding(v) for n, v in bindings.items()})
-    if isinstance(store, str) and store.startswith(("http://", "https://")):
+    endpoint = isinstance(store, str) and store.startswith(("http://", "https://"))
+    text = prepare(
+        resolve_query(query), {n: _binding(v) for n, v in bindings.items()}, check=not endpoint
+    )
+    if endpoint:
+        assert isinstance(store, str)
         data = query_endpoint(store, text, "json")
     elif isinstance(store, ox.Store):
         data = query_store(store, text, "json")

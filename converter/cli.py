@@ -31,20 +31,23 @@ from .pipeline import DEFAULT_BATCH_SIZE
 from .query import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
+    BindError,
     QueryError,
+    binding_hints,
     bundled_queries,
+    prepare,
     query_endpoint,
+    query_form,
     query_store,
     resolve_query,
     rows_from_json,
-    with_bindings,
 )
 from .read import check_inputs
-from .report import shacl_digest
+from .report import counted, rejection_lines, shacl_digest
 from .store import StoreError, load_file, load_into_endpoint, load_into_store
 from .validate import DEFAULT_ENGINE, ENGINES, resolve_engine_name
 from .vocab import compact
-from .write import DEFAULT_FORMATS, output_formats
+from .write import DEFAULT_FORMATS, REJECTS_FILE, output_formats
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -118,14 +121,16 @@ def outdir_option(help_text: str) -> Callable[[FC], FC]:
     )
 
 
-jobs_option = click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default="number of cores",
-    help="Worker processes (each converts and validates whole batches of records).",
-)
+def jobs_option(help_text: str) -> Callable[[FC], FC]:
+    """The ``-j/--jobs`` option, with what each worker does."""
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=os.cpu_count() or 1,
+        show_default="number of cores",
+        help=help_text,
+    )
 
 
 def _engine(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -162,7 +167,9 @@ def cli() -> None:
 
 @cli.command()
 @inputs_argument
-@outdir_option("Folder for pfocr.<format>, rejects.jsonl and validation.ttl.")
+@outdir_option(
+    "Folder for pfocr.<format>, rejects.jsonl, validation.ttl and dataset.ttl (created if absent)."
+)
 @click.option(
     "-f",
     "--format",
@@ -180,7 +187,7 @@ def cli() -> None:
     help="Check every record against the SHACL shapes; violating records are rejected.",
 )
 @engine_option
-@jobs_option
+@jobs_option("Worker processes (each converts and validates whole batches of records).")
 @batch_size_option
 @click.option(
     "--store",
@@ -217,7 +224,8 @@ def convert(
 
     INPUTS are record files (.md, .md.gz), folders (searched recursively), pfocr-database
     folders (_figures/ with _data/ sidecars beside it), or - for one record on standard input.
-    Exit status: 0 all converted, 1 some rejected (see rejects.jsonl), 2 usage error.
+    Exit status: 0 all converted, 1 some rejected (see rejects.jsonl), 2 usage error, 130
+    interrupted (Ctrl-C or SIGTERM; the previous outputs stay as they were).
     """
     _check_inputs(inputs)
     bar = tqdm(unit="record", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
@@ -276,30 +284,33 @@ def convert(
         for orphan in summary.orphans:
             click.echo(f"orphan sidecar (no figure): {orphan}", err=True)
     click.echo(summary.line())
+    for line in rejection_lines(outdir / REJECTS_FILE, summary.rejected):
+        click.echo(line, err=True)
     click.echo("wrote " + ", ".join(str(p) for p in written))
     if reuse := summary.reuse_line():
         click.echo(reuse)
     if store_dir is not None:
         changes = f" ({summary.store_changes})" if summary.store_changes else ""
-        click.echo(f"loaded {summary.converted} records into the store {store_dir}{changes}")
+        records = counted(summary.converted, "record")
+        click.echo(f"loaded {records} into the store {store_dir}{changes}")
     sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
 
 
 @cli.command()
 @inputs_argument
-@outdir_option("Folder for validation.ttl and rejects.jsonl.")
+@outdir_option("Folder for validation.ttl and rejects.jsonl (created if absent).")
 @engine_option
-@jobs_option
+@jobs_option("Worker processes checking records in batches (RDF files: in the main process).")
 @batch_size_option
 @click.option("-q", "--quiet", is_flag=True, help="No SHACL digest on stderr.")
 def validate(
     inputs: tuple[str, ...], outdir: Path, engine: str, jobs: int, batch_size: int, quiet: bool
 ) -> None:
-    """Check records, or RDF files (.ttl, .nt, .nq, .trig), against the SHACL shapes.
+    """Check records, or RDF files (.ttl, .nt, .nq, .trig; each also .gz), against the shapes.
 
     Writes OUTDIR/validation.ttl (a sh:ValidationReport) and OUTDIR/rejects.jsonl, and no RDF.
-    In an RDF file each named graph is checked as one record. Exit status 1 when any record
-    has a violation or cannot be read.
+    In an RDF file each named graph is checked as one record. Exit status: 0 all valid, 1 a
+    record has a violation or cannot be read, 2 usage error, 130 interrupted.
     """
     _check_inputs(inputs)
     try:
@@ -317,6 +328,8 @@ def validate(
         for line in shacl_digest(summary.findings):
             click.echo(line, err=True)
     click.echo(summary.validation_line())
+    for line in rejection_lines(outdir / REJECTS_FILE, summary.rejected):
+        click.echo(line, err=True)
     click.echo("wrote " + ", ".join(str(p) for p in written))
     sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
 
@@ -337,7 +350,7 @@ def validate(
     help="A SPARQL 1.1 Graph Store HTTP Protocol endpoint, e.g. http://127.0.0.1:7878/store.",
 )
 def load(files: tuple[Path, ...], store_dir: Path | None, endpoint: str | None) -> None:
-    """Load RDF files (.nq, .trig, .nt, .ttl) into a store.
+    """Load RDF files (.nq, .trig, .nt, .ttl, .jsonld; each also .gz) into a store.
 
     Each figure's named graph replaces the one already stored, so reloading the same records
     does not duplicate them. Give --store for the embedded store or --endpoint for a remote one.
@@ -383,7 +396,8 @@ def _bindings(
     multiple=True,
     callback=_bindings,
     metavar="NAME=VALUE",
-    help="Bind a variable: a string, or an IRI written <...>. Repeatable.",
+    help="Bind a variable: a string, or an IRI written <...> or prefix:local (ncbigene:5594). "
+    "Repeatable.",
 )
 @click.option(
     "-f",
@@ -392,7 +406,8 @@ def _bindings(
     default="table",
     show_default=True,
     type=click.Choice(["table", *RESULT_FORMATS, *GRAPH_FORMATS]),
-    help="table, W3C SPARQL results (csv, tsv, json), or RDF for CONSTRUCT (ttl, nt).",
+    help="table, W3C SPARQL results (csv, tsv, json), or RDF for CONSTRUCT and DESCRIBE "
+    "(ttl, nt; ttl when not given).",
 )
 @click.option("--list", "list_queries", is_flag=True, help="List the bundled queries.")
 def query(
@@ -405,7 +420,9 @@ def query(
 ) -> None:
     """Run a SPARQL query: SPARQL text, a .rq file, or a bundled query's name.
 
-    The default graph is the union of all figures' named graphs.
+    With --store the default graph is the union of all named graphs; with --endpoint it is
+    the server's (the bundled queries expect the union: oxigraph serve --union-default-graph).
+    The data model's prefixes need no PREFIX line. CONSTRUCT and DESCRIBE give Turtle.
     """
     if list_queries:
         for item in bundled_queries().values():
@@ -416,14 +433,20 @@ def query(
         raise click.UsageError("give a QUERY (or --list)")
     if (store_dir is None) == (endpoint is None):
         raise click.UsageError("give exactly one of --store DIR or --endpoint URL")
-    wire = "json" if fmt == "table" else fmt
+    for hint in binding_hints(bindings):
+        click.echo(hint, err=True)
     try:
-        text = with_bindings(resolve_query(query), bindings)
+        text = prepare(resolve_query(query), bindings, check=store_dir is not None)
+        if fmt == "table" and query_form(text) in ("CONSTRUCT", "DESCRIBE"):
+            fmt = "ttl"  # RDF, not a table
+        wire = "json" if fmt == "table" else fmt
         if store_dir is not None:
             data = query_store(store_dir, text, wire)
         else:
             assert endpoint is not None
             data = query_endpoint(endpoint, text, wire)
+    except BindError as err:
+        raise click.UsageError(str(err)) from None
     except (QueryError, StoreError) as err:
         raise click.ClickException(str(err)) from None
     if fmt != "table":  # the engine's bytes, untouched (W3C CSV lines end in CRLF)
@@ -432,13 +455,16 @@ def query(
         sys.stdout.buffer.flush()
         return
     variables, rows = rows_from_json(data)
+    console = Console()
+    if not console.is_terminal:  # piped: one line per row, never an IRI cut in two
+        console = Console(width=1 << 20)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for variable in variables:
         table.add_column(variable, overflow="fold")
     for row in rows:
         table.add_row(*(compact(cell) for cell in row))
-    Console().print(table)
-    click.echo(f"{len(rows)} row{'' if len(rows) == 1 else 's'}", err=True)
+    console.print(table)
+    click.echo(counted(len(rows), "row"), err=True)
 
 
 @cli.command()

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 
 from .resources import data_files
 from .store import StoreError, http_session, open_store, send
+from .vocab import QUERY_PREFIXES
 
 RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
     "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
@@ -83,8 +84,49 @@ def resolve_query(query: str) -> str:
     return query
 
 
-def sparql_term(value: str) -> str:
-    """A binding value as SPARQL: ``<iri>`` stays an IRI, anything else is a string."""
+class BindError(QueryError):
+    """A ``--bind`` that cannot apply to the query (a variable it does not have)."""
+
+
+# What is neither keyword nor variable: comments, strings and IRIs (SPARQL's IRIREF).
+_OPAQUE = re.compile(
+    r"#[^\n]*"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^<>"{}|^`\\\x00-\x20]*>',
+    re.DOTALL,
+)
+_VARIABLE_USE = re.compile(r"[?$]([A-Za-z0-9_]+)")
+_PREFIX_DECL = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^<>\s]*)>", re.IGNORECASE)
+_PREFIXED = re.compile(r"([A-Za-z][\w.-]*)?:([\w.:%-]*)")
+IRI_SCHEMES = ("http://", "https://", "urn:")
+"""Values that look like IRIs: bound as strings unless written ``<...>``, with a hint."""
+
+
+def masked(query: str) -> str:
+    """``query`` with comments, strings and IRIs blanked (offsets and lines unchanged)."""
+    return _OPAQUE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), query)
+
+
+def query_variables(query: str) -> list[str]:
+    """The variables ``query`` mentions, in order of first use."""
+    return list(dict.fromkeys(_VARIABLE_USE.findall(masked(query))))
+
+
+def declared_prefixes(query: str) -> dict[str, str]:
+    """The prefixes ``query`` declares (``PREFIX name: <iri>``), name to namespace."""
+    blank = masked(query)
+    return {m[1] or "": m[2] for m in _PREFIX_DECL.finditer(query) if blank[m.start()] != " "}
+
+
+def sparql_term(value: str, prefixes: dict[str, str] | None = None) -> str:
+    """A binding value as SPARQL: ``<iri>`` stays an IRI, ``name:local`` of a known prefix
+    becomes that IRI, anything else is a string."""
+    prefixed = _PREFIXED.fullmatch(value)
+    if prefixed and prefixes and (prefixed[1] or "") in prefixes:
+        value = f"<{prefixes[prefixed[1] or '']}{prefixed[2]}>"
     if value.startswith("<") and value.endswith(">"):
         try:
             ox.NamedNode(value[1:-1])
@@ -94,8 +136,16 @@ def sparql_term(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def binding_hints(bindings: dict[str, str]) -> list[str]:
+    """A hint per value that looks like an IRI but will be bound as a string."""
+    return [
+        f"hint: --bind {name}={value} binds a string; for an IRI write {name}='<{value}>'"
+        for name, value in bindings.items()
+        if value.lower().startswith(IRI_SCHEMES)
+    ]
+
+
 _OUTER_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-_COMMENT = re.compile(r"#[^\n]*")
 
 
 def with_bindings(query: str, bindings: dict[str, str]) -> str:
@@ -104,21 +154,153 @@ def with_bindings(query: str, bindings: dict[str, str]) -> str:
     The block opens the query's outer ``WHERE`` group, so it restricts the pattern before
     any grouping (a trailing ``VALUES`` would be joined after aggregation: correct, but the
     engine would first compute every group). A query without a ``WHERE`` keyword gets the
-    standard trailing ``VALUES`` clause instead.
+    standard trailing ``VALUES`` clause instead. A value ``name:local`` is an IRI when
+    ``name`` is a prefix of the data model or one the query declares. Raises BindError for a
+    variable the query does not mention.
     """
     if not bindings:
         return query
+    variables = query_variables(query)
     for name in bindings:
         if not _VARIABLE.match(name):
-            raise QueryError(f"invalid variable name {name!r} in --bind")
+            raise BindError(f"invalid variable name {name!r} in --bind")
+        if name not in variables:
+            have = ", ".join(f"?{v}" for v in variables) or "none"
+            raise BindError(f"the query has no variable ?{name} to bind (its variables: {have})")
+    prefixes = {**QUERY_PREFIXES, **declared_prefixes(query)}
     names = " ".join(f"?{n}" for n in bindings)
-    values = " ".join(sparql_term(v) for v in bindings.values())
+    values = " ".join(sparql_term(v, prefixes) for v in bindings.values())
     block = f"VALUES ({names}) {{ ({values}) }}"
-    uncommented = _COMMENT.sub(lambda m: " " * len(m.group()), query)  # offsets unchanged
-    where = _OUTER_WHERE.search(uncommented)
+    where = _OUTER_WHERE.search(masked(query))
     if where is None:
         return f"{query.rstrip()}\n{block}\n"
     return f"{query[: where.end()]}\n  {block}\n{query[where.end() :]}"
+
+
+_PREFIX_USE = re.compile(r"(?<![\w.:-])([A-Za-z][\w.-]*):")
+_ENGINE_ERROR = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+_PROLOGUE = re.compile(r"\s*(?:(?:PREFIX\s+(?:[A-Za-z][\w.-]*)?:|BASE)\s*)*", re.IGNORECASE)
+_QUERY_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
+_CLOSING = {"(": ")", "{": "}", "[": "]"}
+_EXPECTED_SHOWN = {"BY": "BY", '"{"': "'{'"}
+"""The engine's expectations worth repeating (most of its lists are a parser's internals)."""
+
+
+def prepare(query: str, bindings: dict[str, str], *, check: bool = True) -> str:
+    """The text to run for ``query``: the data model's prefixes it uses without declaring
+    them declared (its own declarations win), ``bindings`` applied; with ``check``, its
+    syntax checked first, as pyoxigraph reads it (an endpoint may read more)."""
+    undeclared = {p: ns for p, ns in QUERY_PREFIXES.items() if p not in declared_prefixes(query)}
+    try:
+        if check:  # parsed on an empty store; a SELECT is evaluated lazily, so not run
+            ox.Store().query(query, prefixes=undeclared)
+    except SyntaxError as err:
+        raise QueryError(syntax_error(query, str(err))) from None
+    except (RuntimeError, ValueError):
+        pass  # not a syntax error (a function the engine lacks): said when the query runs
+    used = set(_PREFIX_USE.findall(masked(query)))
+    header = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in undeclared.items() if p in used)
+    return header + with_bindings(query, bindings)
+
+
+def query_form(query: str) -> str:
+    """The first word after the prologue, in capitals: SELECT, CONSTRUCT, ASK, DESCRIBE."""
+    blank = masked(query)
+    prologue = _PROLOGUE.match(blank)
+    assert prologue is not None  # the pattern matches the empty string
+    form = re.match(r"\w*", blank[prologue.end() :])
+    assert form is not None
+    return form[0].upper()
+
+
+def syntax_error(query: str, message: str) -> str:
+    """The engine's syntax error ``message`` in words, with the line and column of the
+    fault and that line of ``query`` marked."""
+    engine = _ENGINE_ERROR.match(message)
+    if engine is None:
+        return f"SPARQL syntax error: {message}"
+    line, column = int(engine[1]), int(engine[2])
+    offset = sum(len(x) + 1 for x in query.split("\n")[: line - 1]) + column - 1
+    offset, words = _fault(query, min(offset, len(query)), engine[3])
+    line = query.count("\n", 0, offset) + 1
+    start = query.rfind("\n", 0, offset) + 1
+    text = query[start:].split("\n", 1)[0]
+    caret = re.sub(r"[^\t]", " ", text[: offset - start]) + "^"
+    return (
+        f"SPARQL syntax error at line {line}, column {offset - start + 1}: {words}\n"
+        f"  {text}\n  {caret}"
+    )
+
+
+def _fault(query: str, offset: int, expected: str) -> tuple[int, str]:
+    """Where and what is wrong, from the engine's furthest ``offset`` and what it
+    ``expected`` there (an unmatched bracket or quote is found first)."""
+    blank = masked(query)
+    unbalanced = _unbalanced(blank)
+    if unbalanced is not None:
+        return unbalanced
+    if query_form(query) not in _QUERY_FORMS:
+        prologue = _PROLOGUE.match(blank)
+        assert prologue is not None  # the pattern matches the empty string
+        return prologue.end(), "a query starts with SELECT, CONSTRUCT, ASK or DESCRIBE"
+    known = {*QUERY_PREFIXES, *declared_prefixes(query)}
+    for use in _PREFIX_USE.finditer(blank):
+        if use[1] not in known:
+            prefix = f"{use[1]}:"
+            return use.start(), f"the prefix {prefix} is not declared: add PREFIX {prefix} <IRI>"
+    if "IRI parsing failed" in expected:
+        return offset, "an IRI before here is not valid (absolute, no spaces: <https://…>)"
+    if "'\\''" in expected:
+        return offset, "an invalid escape in a string (\\t \\n \\r \\b \\f \\\" \\' \\\\ are known)"
+    start = _construct_start(query)
+    if start is not None and start <= offset:
+        offset = start
+    elif offset >= len(query.rstrip()):
+        return offset, "the query ends too early"
+    token = re.match(r"[?$]?\w+|\S", query[offset:])
+    word = token[0] if token else query[offset]
+    if word.isupper():
+        return offset, f"this {word} clause is incomplete or misspelled"
+    if (len(word) > 1 and word[0] in "?$<_") or re.match(r"\w*:", query[offset:]):
+        return offset, "this triple pattern is incomplete (subject, predicate, object)"
+    hint = f" (expected {_EXPECTED_SHOWN[expected]})" if expected in _EXPECTED_SHOWN else ""
+    if word == ")" and re.search(r"\bSELECT\b[^{]*$", blank[:offset], re.IGNORECASE):
+        hint = " (an expression in SELECT is written (expression AS ?name))"
+    return offset, f"unexpected '{word}'{hint}"
+
+
+def _construct_start(query: str) -> int | None:
+    """Where the construct that cannot be read starts, as rdflib's parser (which stops at
+    the start of a construct, not at the furthest character it tried) tells."""
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        parseQuery(query)
+    except Exception as err:  # pyparsing's ParseException has the offset; others, none
+        loc = getattr(err, "loc", None)
+        return loc if isinstance(loc, int) else None
+    return None
+
+
+def _unbalanced(blank: str) -> tuple[int, str] | None:
+    """Where the (masked) query leaves a string unterminated or a bracket unmatched."""
+    quote = re.search(r"[\"']", blank)
+    if quote:
+        return quote.start(), "this string is never closed"
+    opened: list[int] = []
+    for match in re.finditer(r"[(){}\[\]]", blank):
+        char = match[0]
+        if char in _CLOSING:
+            opened.append(match.start())
+        elif not opened:
+            return match.start(), f"this '{char}' closes nothing"
+        elif _CLOSING[blank[opened[-1]]] != char:
+            return match.start(), f"'{_CLOSING[blank[opened[-1]]]}' expected before this '{char}'"
+        else:
+            opened.pop()
+    if opened:
+        return opened[-1], f"this '{blank[opened[-1]]}' is never closed"
+    return None
 
 
 def query_store(store_dir: Path | ox.Store, query: str, fmt: str) -> bytes:
@@ -129,7 +311,7 @@ def query_store(store_dir: Path | ox.Store, query: str, fmt: str) -> bytes:
         results = store.query(query, use_default_graph_as_union=True)
         return _serialized(results, fmt)
     except SyntaxError as err:
-        raise QueryError(f"SPARQL syntax {err}") from None
+        raise QueryError(syntax_error(query, str(err))) from None
     except OSError as err:
         raise StoreError(f"query failed on {store_dir}: {err}") from None
     except (RuntimeError, ValueError) as err:  # e.g. a function the engine does not evaluate

@@ -93,12 +93,19 @@ def discover(inputs: Iterable[str], stdin: io.BufferedIOBase | None = None) -> I
 
 def check_inputs(inputs: Sequence[str]) -> None:
     """Raise FileNotFoundError naming the inputs that do not exist (``-`` is standard
-    input), ValueError if standard input is named twice."""
+    input), ValueError if standard input is named twice or a folder holds no record."""
     missing = [i for i in inputs if i != "-" and not os.path.lexists(i)]
     if missing:
         raise FileNotFoundError(f"input not found: {', '.join(missing)}")
     if list(inputs).count("-") > 1:
         raise ValueError("standard input ('-') can be given once")
+    for item in inputs:
+        if item != "-" and os.path.isdir(item) and next(discover([item]), None) is None:
+            hint = " (a _data folder holds sidecars: give the folder above it)"
+            raise ValueError(
+                f"no record (.md, .md.gz) in the folder {item}"
+                + (hint if Path(item).resolve().name == DATA_DIR else "")
+            )
 
 
 def _is_record_file(name: str) -> bool:

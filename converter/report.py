@@ -7,8 +7,11 @@ rejected records are kept for the terminal. Memory stays flat however many recor
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
 from typing import IO
 
 import pyoxigraph as ox
@@ -161,7 +164,8 @@ class Summary:
             return None
         copied = f"; {self.copied} copied from its outputs" if self.copied else ""
         return (
-            f"{self.reused} records unchanged since the last run (their kept outcomes taken), "
+            f"{counted(self.reused, 'record')} unchanged since the last run (their kept "
+            "outcomes taken), "
             f"{self.read - self.reused} converted{copied}"
         )
 
@@ -175,22 +179,56 @@ class Summary:
 
     def line(self) -> str:
         """The one-line summary printed at the end of a run."""
-        balance = "ok" if self.read == self.converted + self.rejected else "MISMATCH"
+        balance = "" if self.read == self.converted + self.rejected else " (MISMATCH)"
         stages = ", ".join(f"{n} {s}" for s, n in sorted(self.rejected_by_stage.items()))
         by_stage = f" [{stages}]" if stages else ""
         return (
-            f"{self.read} records read: {self.converted} converted, {self.rejected} rejected"
-            f"{by_stage} ({balance}); {self.triples} triples; genes: {self.genes_with_id} with "
-            f"NCBI Gene ids, {self.symbols_without_id} symbols without; SHACL: {self.violations} "
-            f"violations, {self.warnings} warnings; {len(self.orphans)} orphan sidecars"
+            f"{counted(self.read, 'record')} read: {self.converted} converted, "
+            f"{self.rejected} rejected{by_stage}{balance}; {counted(self.triples, 'triple')}; "
+            f"genes: {self.genes_with_id} with NCBI Gene ids, "
+            f"{counted(self.symbols_without_id, 'symbol')} without; {self._shacl()}; "
+            f"{counted(len(self.orphans), 'orphan sidecar')}"
         )
 
     def validation_line(self) -> str:
         """The one-line summary of a ``validate`` run."""
         return (
-            f"{self.read} records checked: {self.converted} valid, {self.rejected} rejected; "
-            f"SHACL: {self.violations} violations, {self.warnings} warnings"
+            f"{counted(self.read, 'record')} checked: {self.converted} valid, "
+            f"{self.rejected} rejected; {self._shacl()}"
         )
+
+    def _shacl(self) -> str:
+        violations, warnings = counted(self.violations, "violation"), self.warnings
+        return f"SHACL: {violations}, {counted(warnings, 'warning')}"
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1: ``1 record``, ``2 records``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+REJECTIONS_SHOWN = 5
+"""How many rejected records the terminal lists after the summary (all are in rejects.jsonl)."""
+_REASON_SHOWN = 200
+"""Characters of a reason the terminal shows (rejects.jsonl has it whole)."""
+
+
+def rejection_lines(rejects: Path, rejected: int) -> list[str]:
+    """Terminal lines: the first rejections of ``rejects`` (file, stage, reason), how many
+    more there are, and where they all are."""
+    if not rejected:
+        return []
+    with rejects.open(encoding="utf-8") as stream:
+        rows = [json.loads(line) for line in islice(stream, REJECTIONS_SHOWN)]
+    lines = [f"{counted(rejected, 'record')} rejected, all listed in {rejects}:"]
+    for row in rows:
+        reason = row["reason"]
+        if len(reason) > _REASON_SHOWN:
+            reason = reason[: _REASON_SHOWN - 1] + "…"
+        lines.append(f"  {row['file']} ({row['stage']}): {reason}")
+    if rejected > len(rows):
+        lines.append(f"  … and {rejected - len(rows)} more")
+    return lines
 
 
 def shacl_digest(log: FindingLog) -> list[str]:

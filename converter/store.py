@@ -25,6 +25,7 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .describe import DATASET
+from .report import counted
 from .vocab import figid_of
 from .write import DESCRIPTION_FILE, GZIP, GZIP_MAGIC, INDEX_END, INDEX_SUFFIX, open_rdf
 
@@ -55,8 +56,9 @@ class LoadStats:
         changes = f"; {self.update.line()}" if self.update else ""
         notice = f"{self.notice}\n" if self.notice else ""
         return notice + (
-            f"loaded {self.files} files: {self.quads} quads in {self.graphs} named graphs, "
-            f"{self.seconds:.2f} s ({rate:,.0f} quads/s){changes}"
+            f"loaded {counted(self.files, 'file')}: {counted(self.quads, 'quad')} in "
+            f"{counted(self.graphs, 'named graph')}, {self.seconds:.2f} s ({rate:,.0f} quads/s)"
+            f"{changes}"
         )
 
 
@@ -66,7 +68,8 @@ def rdf_format(path: Path) -> ox.RdfFormat:
     fmt = ox.RdfFormat.from_extension(name.rsplit(".", 1)[-1]) if "." in name else None
     if fmt is None:
         raise StoreError(
-            f"{path}: unknown RDF file extension (use .nq, .trig, .nt, .ttl, each also .gz)"
+            f"{path}: unknown RDF file extension "
+            "(use .nq, .trig, .nt, .ttl, .jsonld, each also .gz)"
         )
     return fmt
 

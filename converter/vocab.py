@@ -143,12 +143,13 @@ def figid_of_single_figure(triples: Iterable[Triple]) -> str | None:
     return figids.pop() if len(figids) == 1 else None
 
 
-DISPLAY_PREFIXES = {**PREFIXES, "figure": FIGURE_BASE, "sh": SH}
+QUERY_PREFIXES = {**PREFIXES, "figure": FIGURE_BASE, "sh": SH}
+"""The prefixes a query may use without declaring them, and those a result table shows."""
 
 
 def compact(text: str) -> str:
     """An IRI shortened with a known prefix for display (``ncbigene:5594``); text unchanged."""
-    for prefix, namespace in DISPLAY_PREFIXES.items():
+    for prefix, namespace in QUERY_PREFIXES.items():
         if text.startswith(namespace) and len(text) > len(namespace):
             local = text[len(namespace) :]
             if re.fullmatch(r"[A-Za-z0-9_.:-]+", local) and not local.endswith("."):

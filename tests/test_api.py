@@ -96,6 +96,11 @@ def test_unusable_arguments_raise(tmp_path: Path) -> None:
         converter.convert(EXAMPLES, engine="jena")
     with pytest.raises(ValueError, match="jobs must be 1 or more"):
         converter.convert(EXAMPLES, jobs=0)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"no record \(\.md, \.md\.gz\) in the folder .*empty"):
+        converter.convert([str(EXAMPLES), tmp_path / "empty"])
+    with pytest.raises(ValueError, match="no input given"):
+        converter.convert([])
     store = converter.convert(EXAMPLES).oxigraph()
     with pytest.raises(FileNotFoundError, match="no store folder"):
         converter.query(tmp_path / "nowhere", "genes-per-figure")
@@ -103,6 +108,8 @@ def test_unusable_arguments_raise(tmp_path: Path) -> None:
         converter.query(store, "gene-per-figure")
     with pytest.raises(converter.QueryError, match="SPARQL syntax"):
         converter.query(store, "SELECT * WHERE { ?s ?p }")
+    with pytest.raises(converter.QueryError, match=r"no variable \?fgid .* \?figid"):
+        converter.query(store, "genes-of-figure", fgid="PMC9000002__ex-glycolysis-f2")
     with pytest.raises(TypeError, match="not int"):
         converter.query(store, "genes-of-figure", figid=3)  # type: ignore[arg-type]
 
@@ -114,6 +121,17 @@ def cli_rows(store: Path, query: str, *binds: str) -> list[dict[str, str]]:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
+
+
+def test_query_knows_the_data_model_prefixes() -> None:
+    store = converter.convert(EXAMPLES).oxigraph()
+    figures = converter.query(store, "SELECT ?f WHERE { ?f a pfocr:Figure }")
+    assert len(figures) == 4
+    rows = converter.query(store, "pathways-of-gene", id="ncbigene:5594")
+    assert [row["pathwayId"] for row in rows] == [
+        "PMC9000001__ex-mapk-g001",
+        "PMC9000001__ex-mapk-g002",
+    ]
 
 
 def test_query_gives_the_answers_of_the_command_line(tmp_path: Path) -> None:

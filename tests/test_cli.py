@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def test_examples_convert_with_exit_0(tmp_path: Path) -> None:
         "rejects.jsonl",
         "validation.ttl",
     ]
-    assert "4 records read: 4 converted, 0 rejected (ok)" in out
+    assert "4 records read: 4 converted, 0 rejected; 519 triples;" in out
     # 8 + 5 + 4 genes with ids in the three example figures with genes sidecars; TP53 and
     # MDM2 of the figure without sidecars have none.
     assert "genes: 17 with NCBI Gene ids, 2 symbols without" in out
@@ -50,9 +51,22 @@ def test_some_rejected_gives_exit_1_and_rejects_rows(tmp_path: Path) -> None:
             "PMC3__no-fm": "just text\n",
         },
     )
-    code, out, _ = run("convert", str(db), "-o", str(tmp_path / "out"))
+    code, out, err = run("convert", str(db), "-o", str(tmp_path / "out"))
     assert code == 1
-    assert "3 records read: 1 converted, 2 rejected [1 record, 1 yaml] (ok)" in out
+    assert "3 records read: 1 converted, 2 rejected [1 record, 1 yaml]; " in out
+    assert "(ok)" not in out
+    rejects = tmp_path / "out" / "rejects.jsonl"
+    code, _, checked = run("validate", str(db), "-o", str(tmp_path / "checked"))
+    assert code == 1
+    assert f"2 records rejected, all listed in {tmp_path / 'checked' / 'rejects.jsonl'}:" in checked
+    assert err.splitlines()[-3:] == [
+        f"2 records rejected, all listed in {rejects}:",
+        f"  {db / '_figures' / 'PMC2__bad-id.md'} (record): schema-jsonld.@id is "
+        "'https://pfocr.wikipathways.org/figures/PMC2__x.html' but figid "
+        "'PMC2__bad-id' means 'https://pfocr.wikipathways.org/figures/PMC2__bad-id.html'",
+        f"  {db / '_figures' / 'PMC3__no-fm.md'} (yaml): no YAML front matter: the file must "
+        "start with a '---' line",
+    ]
     rows = [
         json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()
     ]
@@ -82,7 +96,7 @@ def test_duplicate_figid_second_is_rejected(tmp_path: Path) -> None:
 
 def test_stdin_record(tmp_path: Path) -> None:
     code, out, _ = run("convert", "-", "-o", str(tmp_path), stdin=record_text().encode())
-    assert code == 0 and "1 records read: 1 converted" in out
+    assert code == 0 and "1 record read: 1 converted, 0 rejected; " in out
 
 
 @pytest.mark.parametrize(
@@ -101,6 +115,23 @@ def test_usage_errors_exit_2(
     code, _, err = run(*args)
     assert code == 2
     assert message in err
+
+
+@pytest.mark.parametrize("command", ["convert", "validate"])
+@pytest.mark.parametrize("folder", ["empty", "notes", "examples/_data"])
+def test_an_input_holding_no_record_is_a_usage_error(
+    tmp_path: Path, command: str, folder: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "README.txt").write_text("no record here\n")
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    where = tmp_path / folder
+    code, out, err = run(command, str(EXAMPLES), str(where), "-o", str(tmp_path / "out"))
+    assert code == 2 and out == ""
+    assert f"no record (.md, .md.gz) in the folder {where}" in err
+    assert ("give the folder above it" in err) == folder.endswith("_data")
+    assert not (tmp_path / "out").exists()
 
 
 def test_all_formats_parse(tmp_path: Path) -> None:
@@ -141,6 +172,31 @@ def test_failed_run_keeps_previous_outputs(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(RuntimeError):
         run("convert", str(EXAMPLES / "_figures" / "PMC9000003__ex-p53-f1.md"), "-o", str(out))
     assert output_files(out) == before
+
+
+def test_help_says_what_the_readme_says() -> None:
+    def help_of(command: str) -> str:
+        code, out, _ = run(command, "--help")
+        assert code == 0
+        return " ".join(out.split())
+
+    assert "130 interrupted" in help_of("convert") and "130 interrupted" in help_of("validate")
+    assert "rejects.jsonl, validation.ttl and dataset.ttl" in help_of("convert")
+    assert "Worker processes (each converts and validates" in help_of("convert")
+    assert "RDF files: in the main process" in help_of("validate")
+    assert ".jsonld; each also .gz" in help_of("load")
+    assert "With --store the default graph is the union" in help_of("query")
+    assert "with --endpoint it is the server's" in help_of("query")
+
+
+def test_the_readme_lists_every_runtime_dependency() -> None:
+    pyproject = (EXAMPLES.parent / "pyproject.toml").read_text()
+    block = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    names = re.findall(r'^\s*"([A-Za-z0-9_.-]+)', block, re.MULTILINE)
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    listed = readme.split("Runtime dependencies:", 1)[1].split("\n\n", 1)[0].lower()
+    assert len(names) >= 10
+    assert [n for n in names if n.lower() not in listed] == []
 
 
 def test_console_script_runs(tmp_path: Path) -> None:

@@ -116,8 +116,13 @@ def test_run_exits_1_and_accounts_for_every_record(run: dict[str, Any]) -> None:
     )
     stages = Counter(stage for stage, _ in EXPECTED.values() if stage != "converted")
     listed = ", ".join(f"{n} {s}" for s, n in sorted(stages.items()))
-    assert f"rejected [{listed}] (ok)" in result.stdout
+    assert f"rejected [{listed}]; " in result.stdout
     assert len(run["rejects"]) == rejected
+    # the first five rejections on the terminal, and how many more are in rejects.jsonl
+    lines = result.stderr.splitlines()
+    start = lines.index(f"{rejected} records rejected, all listed in {run['out']}/rejects.jsonl:")
+    shown = [f"  {r['file']} ({r['stage']}): {r['reason']}" for r in run["rejects"][:5]]
+    assert lines[start + 1 : start + 7] == [*shown, f"  … and {rejected - 5} more"]
 
 
 @pytest.mark.parametrize("name", [n for n, (stage, _) in EXPECTED.items() if stage != "converted"])
@@ -182,7 +187,7 @@ def test_unicode_and_control_characters_survive(run: dict[str, Any]) -> None:
 
 
 def test_orphan_sidecar_is_listed_not_rejected(run: dict[str, Any]) -> None:
-    assert "1 orphan sidecars" in run["result"].stdout
+    assert "; 1 orphan sidecar\n" in run["result"].stdout
     assert f"orphan sidecar (no figure): {run['root'] / 'db' / '_data' / ORPHANS[0]}" in (
         run["result"].stderr
     )

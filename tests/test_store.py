@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -17,7 +18,15 @@ from helpers import EXAMPLES, PROJECT, record_text
 
 from converter.cli import cli
 from converter.describe import DATASET
-from converter.query import bundled_queries, rows_from_json, with_bindings
+from converter.query import (
+    BindError,
+    QueryError,
+    bundled_queries,
+    prepare,
+    rows_from_json,
+    with_bindings,
+)
+from converter.vocab import QUERY_PREFIXES, compact
 
 FIG = "https://pfocr.wikipathways.org/figures/"
 F1, F2 = f"{FIG}PMC9000001__ex-mapk-g001.html", f"{FIG}PMC9000001__ex-mapk-g002.html"
@@ -201,7 +210,68 @@ def test_w3c_result_formats(store: Path, fmt: str, start: str) -> None:
 def test_syntax_error_names_line_and_column(store: Path) -> None:
     code, out = invoke("query", "--store", str(store), "SELECT * WHERE {\n  ?s ?p }")
     assert code == 1
-    assert "SPARQL syntax error at 2:" in out
+    assert out.splitlines() == [
+        "Error: SPARQL syntax error at line 2, column 3: this triple pattern is incomplete "
+        "(subject, predicate, object)",
+        "    ?s ?p }",
+        "    ^",
+    ]
+
+
+@pytest.mark.parametrize(
+    "query, where, words",
+    [
+        ("SELEC ?x WHERE {}", "1, column 1", "a query starts with SELECT, CONSTRUCT, ASK or"),
+        ("SELECT ?x WHERE { ?x ?y }", "1, column 19", "this triple pattern is incomplete"),
+        ("SELECT ?x {\n ?x ?y ?z .\n FILTER(?x = ) }", "3, column 2", "this FILTER clause is"),
+        ("SELECT ?x WHERE { ?x a ?y } GROUP ?x", "1, column 29", "this GROUP clause is"),
+        ("SELECT (COUNT(?x)) { ?x ?y ?z }", "1, column 18", "unexpected ')' (an expression"),
+        ('SELECT ?x {\n  ?x ?y "abc }', "2, column 9", "this string is never closed"),
+        ("SELECT ?x { ?x ?y ?z ", "1, column 11", "this '{' is never closed"),
+        ("SELECT ?x { ?x ?y ?z }}", "1, column 23", "this '}' closes nothing"),
+        ("ASK { FILTER(?y > 3 }", "1, column 21", "')' expected before this '}'"),
+        ("SELECT * { ?x ex:p ?y }", "1, column 15", "the prefix ex: is not declared"),
+        ("SELECT * { ?x <a b> ?y }", "1, column 20", "an IRI before here is not valid"),
+        ('SELECT * { ?x ?p "a\\q" }', "1, column 21", "an invalid escape in a string"),
+    ],
+)
+def test_a_syntax_error_says_in_words_what_is_wrong_where(
+    query: str, where: str, words: str
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        prepare(query, {})
+    first, text, caret = str(caught.value).split("\n")
+    assert first.startswith(f"SPARQL syntax error at line {where}: {words}")
+    line, column = (int(n) for n in re.findall(r"\d+", where))
+    assert text == "  " + query.split("\n")[line - 1]
+    assert caret == "  " + " " * (column - 1) + "^"
+
+
+def test_the_data_model_prefixes_need_no_declaration(store: Path) -> None:
+    declared = (
+        "PREFIX pfocr: <https://pfocr.wikipathways.org/vocab#>\n"
+        "PREFIX dcterms: <http://purl.org/dc/terms/>\n"
+        "SELECT ?f ?id WHERE { ?f a pfocr:Figure ; dcterms:identifier ?id } ORDER BY ?id"
+    )
+    bare = declared.split("\n")[-1]
+    assert rows(["--store", str(store)], bare, ()) == rows(["--store", str(store)], declared, ())
+    assert len(rows(["--store", str(store)], bare, ())) == 4
+    # the query's own declaration wins: schema.org over https names nothing in the data
+    own = "PREFIX schema: <https://schema.org/>\nSELECT * WHERE { ?f schema:mentions ?g }"
+    assert rows(["--store", str(store)], own, ()) == []
+    assert rows(["--store", str(store)], own.split("\n")[1], ())  # http, as the data has it
+
+
+def test_the_table_shows_only_prefixes_a_query_can_use(store: Path) -> None:
+    code, out = invoke("query", "--store", str(store), "top-genes")
+    assert code == 0
+    first = out.splitlines()[2].split()
+    assert first[:2] == ["ncbigene:5594", "MAPK1"]
+    again = f"SELECT ?symbol WHERE {{ {first[0]} rdfs:label ?symbol }}"
+    assert rows(["--store", str(store)], again, ()) == [["MAPK1"]]
+    for prefix, namespace in QUERY_PREFIXES.items():  # every prefix compact() may show
+        assert compact(namespace + "x") == f"{prefix}:x"
+        prepare(f"SELECT * WHERE {{ ?s ?p {prefix}:x }}", {})
 
 
 def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
@@ -349,10 +419,45 @@ def test_serve_answers_queries(store: Path, tmp_path: Path) -> None:
 
 def test_bindings_open_the_outer_where_group() -> None:
     query = "# WHERE { in a comment\nSELECT ?f (COUNT(?g) AS ?n) WHERE {\n  ?f ?p ?g }\nGROUP BY ?f"
-    bound = with_bindings(query, {"f": "<https://example.org/x>", "s": 'say "hi"'})
+    bound = with_bindings(query, {"f": "<https://example.org/x>", "g": 'say "hi"'})
     assert bound.startswith("# WHERE { in a comment\nSELECT ?f (COUNT(?g) AS ?n) WHERE {\n")
-    assert 'VALUES (?f ?s) { (<https://example.org/x> "say \\"hi\\"") }\n' in bound
+    assert 'VALUES (?f ?g) { (<https://example.org/x> "say \\"hi\\"") }\n' in bound
     assert bound.index("VALUES") < bound.index("?f ?p ?g") < bound.index("GROUP BY")
+
+
+def test_a_bind_of_a_variable_the_query_lacks_is_a_usage_error(store: Path) -> None:
+    code, out = invoke(
+        "query", "--store", str(store), "figures-mentioning-gene", "--bind", "sybmol=MAPK1"
+    )
+    assert code == 2
+    assert (
+        "the query has no variable ?sybmol to bind "
+        "(its variables: ?figure, ?title, ?gene, ?symbol, ?organism)" in out
+    )
+    # a variable in a comment, a string or an IRI is no variable of the query
+    query = 'SELECT ?s WHERE { ?s <http://x/?p> "?o" } # ?c'
+    with pytest.raises(BindError, match=r"no variable \?c .*its variables: \?s\)"):
+        with_bindings(query, {"c": "x"})
+
+
+def test_an_iri_without_brackets_gets_a_hint(store: Path) -> None:
+    code, out = invoke(
+        "query", "--store", str(store), "pathways-of-gene", "--bind", f"id={GENE}5594"
+    )
+    assert code == 0 and "0 rows" in out
+    assert f"hint: --bind id={GENE}5594 binds a string; for an IRI write id='<{GENE}5594>'" in out
+
+
+@pytest.mark.parametrize(
+    "bind",
+    ["id=ncbigene:5594", "id=eg:5594"],  # a data-model prefix, one the query declares
+)
+def test_a_prefixed_name_binds_an_iri(store: Path, bind: str) -> None:
+    query = f"PREFIX eg: <{GENE}>\n" + bundled_queries()["pathways-of-gene"].path.read_text()
+    assert (
+        rows(["--store", str(store)], query, (bind,))
+        == EXPECTED[("pathways-of-gene", (f"id=<{GENE}5594>",))]
+    )
 
 
 def test_bindings_without_where_keyword_trail_the_query() -> None:
@@ -474,3 +579,31 @@ def test_a_damaged_note_or_a_foreign_index_is_never_trusted(tmp_path: Path) -> N
     (out / "pfocr.nq.graphs.tsv").replace(other / "pfocr.nq.graphs.tsv")
     code, text = invoke("load", str(other / "pfocr.nq"), "--store", str(folder))
     assert code == 1 and "is not the graph index of" in text and "Traceback" not in text
+
+
+def test_a_piped_table_never_cuts_an_iri(store: Path) -> None:
+    long = "https://example.org/" + "a-rather-long-path-segment/" * 6
+    query = f'SELECT ?iri ?label WHERE {{ BIND(<{long}> AS ?iri) BIND("x" AS ?label) }}'
+    code, out = invoke("query", "--store", str(store), query)
+    assert code == 0
+    (row,) = [line for line in out.splitlines() if "https://" in line]
+    assert row.split() == [long, "x"]
+    assert out.rstrip().endswith("1 row")
+
+
+def test_construct_without_format_gives_turtle(store: Path) -> None:
+    query = "CONSTRUCT { ?g rdfs:label ?s } WHERE { ?g a wp:GeneProduct ; rdfs:label ?s }"
+    result = CliRunner().invoke(cli, ["query", "--store", str(store), query])
+    assert result.exit_code == 0, result.output
+    labels = list(ox.parse(result.stdout_bytes, format=ox.RdfFormat.TURTLE))
+    # 14 genes with NCBI Gene ids in the examples, each labelled with its symbol
+    assert len(labels) == 14 and {t.object.value for t in labels} >= {"MAPK1", "Hk2"}
+    described = CliRunner().invoke(cli, ["query", "--store", str(store), "DESCRIBE ncbigene:5594"])
+    assert described.exit_code == 0 and list(
+        ox.parse(described.stdout_bytes, format=ox.RdfFormat.TURTLE)
+    )
+
+
+def test_one_file_loaded_is_said_in_the_singular(converted: Path, tmp_path: Path) -> None:
+    code, out = invoke("load", str(converted / "pfocr.nq"), "--store", str(tmp_path / "db"))
+    assert code == 0 and out.startswith("loaded 1 file: 519 quads in 4 named graphs, ")
