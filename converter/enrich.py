@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from . import vocab as v
 from .expand import JSONLD_KEY, gene_symbols
-from .model import Record, RecordError, SidecarRow, Stage, Stats, present
+from .model import Record, RecordError, SidecarRow, Stage, Stats, present, present_text
 
 XSD_DOUBLE = v.XSD + "double"
 XSD_INTEGER = v.XSD + "integer"
@@ -254,7 +254,8 @@ def _figure(out: TripleSet, figure: Term, figid: str, front: dict[str, Any]) -> 
     out.text(figure, term(v.PFOCR, "figureNumber"), front.get("number"))
     out.text(figure, term(v.PFOCR, "figureType"), front.get("figtype"))
     out.text(figure, term(v.PFOCR, "figureAlias"), front.get("figid_alias"))
-    out.typed(figure, term(v.PFOCR, "pathwayScore"), front.get("automl_pathway"), XSD_DOUBLE)
+    score = front.get("automl_pathway", front.get("pathway_score"))  # the older layout's name
+    out.typed(figure, term(v.PFOCR, "pathwayScore"), score, XSD_DOUBLE)
     pmcid = present(front.get("pmcid"))
     figlink = present(front.get("figlink"))
     filename = present(front.get("filename"))
@@ -307,20 +308,32 @@ def _organism_names(out: TripleSet, figure: Term, front: dict[str, Any]) -> None
 
 
 def _mention(out: TripleSet, figure: Term, kind: str, key: str, row: SidecarRow) -> Term:
-    """The mention node of one sidecar row: the OCR word that led to entity ``key``."""
-    word = present(row.values.get("word")) or ""
-    mention = new_iri(f"{figure[1:-1]}#{kind}-{v.token(key)}-{v.token(word)}")
+    """The mention node of one sidecar row: the OCR word that led to entity ``key``. The
+    word is OCR text (``NA`` is a word); so is a gene row's ``match``, the word normalized,
+    where a chemical's or disease's ``match`` is a MeSH term."""
+    word = present_text(row.values.get("word"))
+    mention = new_iri(f"{figure[1:-1]}#{kind}-{v.token(key)}-{v.token(word or '')}")
     out.add(figure, HAS_MENTION, mention)
     out.add(mention, RDF_TYPE, MENTION_CLASS[kind])
-    out.text(mention, OCR_TEXT, word)
-    out.text(mention, MATCHED_TEXT, row.values.get("match"))
+    if word is not None:
+        out.add(mention, OCR_TEXT, literal(word))
+    match = row.values.get("match")
+    out.text(mention, MATCHED_TEXT, present_text(match) if kind == "gene" else match)
     out.text(mention, MATCH_SOURCE, row.values.get("source"))
     return mention
 
 
+def _count(out: TripleSet, mention: Term, prop: Term, value: Any) -> None:
+    """A count: a whole number as ``xsd:integer``, anything else as the text written (which
+    the Mention shape warns about, keeping the record)."""
+    text = present(value)
+    if text is not None:
+        out.add(mention, prop, literal(text, XSD_INTEGER if _DIGITS.match(text) else None))
+
+
 def _require(pattern: re.Pattern[str], value: str, what: str, row: SidecarRow, file: str) -> str:
     if not pattern.match(value):
-        raise RecordError(Stage.SIDECAR, f"line {row.line}: {what} {value!r} is malformed", file)
+        raise RecordError(Stage.SIDECAR, f"{row.where}: {what} {value!r} is malformed", file)
     return value
 
 
@@ -358,7 +371,7 @@ def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], 
     file = record.sidecars.files.get("genes", "")
     gene_ids: set[str] = set()
     identified: set[str] = set()
-    organism_names: dict[Term, str | None] = {}
+    organisms: dict[Term, str | None] = {}
     own, shared = graph.own, graph.shared
     for row in record.sidecars.genes:
         gene_id = present(row.values.get("ncbigene_id"))
@@ -374,17 +387,16 @@ def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], 
         if taxid is not None:
             taxon = iri(v.taxon_iri(_require(_DIGITS, taxid, "organism_id", row, file)))
             own.add(figure, WP_ORGANISM, taxon)
-            organism_names[taxon] = organism_names.get(taxon) or organism
+            organisms[taxon] = organisms.get(taxon) or organism
         shared.merge(_gene_facts(gene_id, symbol, taxid, organism))
         mention = _mention(own, figure, "gene", gene_id, row)
         own.add(mention, MENTION_OF, gene)
         for column, prop in GENE_COUNTS:
-            own.typed(mention, prop, row.values.get(column), XSD_INTEGER)
+            _count(own, mention, prop, row.values.get(column))
         identified.update(
-            w.casefold() for w in (symbol, present(row.values.get("word"))) if w is not None
+            w.casefold() for w in (symbol, present_text(row.values.get("word"))) if w is not None
         )
-    if len(organism_names) == 1:  # as in WikiPathways, a name only beside its one taxon
-        (name,) = organism_names.values()
+    for name in organisms.values():  # each taxon's name, as WikiPathways names a pathway's
         own.text(figure, WP_ORGANISM_NAME, name)
     return gene_ids, identified
 
@@ -394,7 +406,7 @@ def _curie(value: str, prefix: str, row: SidecarRow, file: str) -> str:
     match = _PREFIXED.match(value)
     if match is None or match["prefix"].lower() != prefix:
         raise RecordError(
-            Stage.SIDECAR, f"line {row.line}: expected a {prefix}: id, got {value!r}", file
+            Stage.SIDECAR, f"{row.where}: expected a {prefix}: id, got {value!r}", file
         )
     return match["local"]
 
@@ -418,7 +430,8 @@ _ENTITY_CLASS = {
     "chemical": term(v.SCHEMA, "ChemicalSubstance"),
     "disease": term(v.SCHEMA, "MedicalCondition"),
 }
-OLD_LAYOUT_SOURCES = {"mesh": "mesh", "chebi": "chebi"}
+OLDER_LAYOUT_SOURCES = {"chemical": ("MESH", "CHEBI"), "disease": ("MESH",)}
+"""The sources the older ``word, source, identifier`` layout names, by kind."""
 
 
 def _chebi(graph: RecordGraph, figure: Term, number: str, name: str | None) -> Term:
@@ -442,58 +455,77 @@ def _mentioned_chebi(
     graph.own.add(mention, MENTION_OF, chebi)
 
 
-def _chemicals(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
-    """Chemical triples from either chemicals layout; returns the casefolded words."""
-    file = record.sidecars.files.get("chemicals", "")
-    words: set[str] = set()
-    for row in record.sidecars.chemicals:
-        word = present(row.values.get("word"))
-        if "identifier" in row.values and "mesh" not in row.values:  # older layout
-            source = (present(row.values.get("source")) or "").lower()
-            local = present(row.values.get("identifier"))
-            if local is None:
-                continue
-            if source not in OLD_LAYOUT_SOURCES:
-                raise RecordError(
-                    Stage.SIDECAR,
-                    f"line {row.line}: unknown source {row.values.get('source')!r} "
-                    f"(known: MESH, CHEBI)",
-                    file,
-                )
-            if source == "chebi":
-                local = _require(_DIGITS, local.split(":")[-1], "ChEBI id", row, file)
-                _mentioned_chebi(graph, figure, local, word, row)
-            else:
-                _mesh_entity(graph, figure, "chemical", local, row, file)
-        else:
-            mesh = present(row.values.get("mesh"))
-            chebi_curie = present(row.values.get("chebi"))
-            if mesh is None and chebi_curie is None:
-                continue
-            number = None
-            if chebi_curie is not None:
-                number = _require(
-                    _DIGITS, _curie(chebi_curie, "chebi", row, file), "ChEBI id", row, file
-                )
-            name = present(row.values.get("name"))
-            if mesh is None:  # ChEBI only (mRNA, HMG-CoA …): the compound itself is mentioned
-                assert number is not None
-                _mentioned_chebi(graph, figure, number, name, row)
-            else:
-                ui = _curie(mesh, "mesh", row, file)
-                entity = _mesh_entity(graph, figure, "chemical", ui, row, file)
-                if number is not None:
-                    graph.shared.add(entity, SKOS_EXACT, _chebi(graph, figure, number, name))
-        if word is not None:
+def _older_layout_row(
+    graph: RecordGraph, figure: Term, kind: str, row: SidecarRow, file: str
+) -> None:
+    """A row of the older ``word, source, identifier`` layout: a MeSH id, or (chemicals) a
+    ChEBI id; a row without an identifier is skipped."""
+    local = present(row.values.get("identifier"))
+    if local is None:
+        return
+    source = (present(row.values.get("source")) or "").upper()
+    known = OLDER_LAYOUT_SOURCES[kind]
+    if source not in known:
+        raise RecordError(
+            Stage.SIDECAR,
+            f"{row.where}: unknown source {row.values.get('source')!r} (known: {', '.join(known)})",
+            file,
+        )
+    if source == "CHEBI":
+        number = _require(_DIGITS, local.split(":")[-1], "ChEBI id", row, file)
+        _mentioned_chebi(graph, figure, number, present_text(row.values.get("word")), row)
+    else:
+        _mesh_entity(graph, figure, kind, local, row, file)
+
+
+def _words(rows: list[SidecarRow]) -> set[str]:
+    """The casefolded OCR words of the rows with an id (those that make a mention)."""
+    words = set()
+    for row in rows:
+        word = present_text(row.values.get("word"))
+        if word is not None and any(
+            present(row.values.get(c)) is not None for c in ("mesh", "chebi", "identifier")
+        ):
             words.add(word.casefold())
     return words
 
 
+def _chemicals(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
+    """Chemical triples from either chemicals layout; returns the casefolded words."""
+    file = record.sidecars.files.get("chemicals", "")
+    for row in record.sidecars.chemicals:
+        if "identifier" in row.values and "mesh" not in row.values:
+            _older_layout_row(graph, figure, "chemical", row, file)
+            continue
+        mesh = present(row.values.get("mesh"))
+        chebi_curie = present(row.values.get("chebi"))
+        if mesh is None and chebi_curie is None:
+            continue
+        number = None
+        if chebi_curie is not None:
+            number = _require(
+                _DIGITS, _curie(chebi_curie, "chebi", row, file), "ChEBI id", row, file
+            )
+        name = present(row.values.get("name"))
+        if mesh is None:  # ChEBI only (mRNA, HMG-CoA …): the compound itself is mentioned
+            assert number is not None
+            _mentioned_chebi(graph, figure, number, name, row)
+        else:
+            ui = _curie(mesh, "mesh", row, file)
+            entity = _mesh_entity(graph, figure, "chemical", ui, row, file)
+            if number is not None:
+                graph.shared.add(entity, SKOS_EXACT, _chebi(graph, figure, number, name))
+    return _words(record.sidecars.chemicals)
+
+
 def _diseases(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
-    """Disease triples (MeSH, with DOID equivalents); returns the casefolded words."""
+    """Disease triples (MeSH, with DOID equivalents) from either diseases layout; returns
+    the casefolded words."""
     file = record.sidecars.files.get("diseases", "")
-    words: set[str] = set()
     for row in record.sidecars.diseases:
+        if "identifier" in row.values and "mesh" not in row.values:
+            _older_layout_row(graph, figure, "disease", row, file)
+            continue
         mesh = present(row.values.get("mesh"))
         if mesh is None:
             continue
@@ -503,7 +535,4 @@ def _diseases(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
         if doid is not None:
             number = _require(_DIGITS, _curie(doid, "doid", row, file), "DOID id", row, file)
             graph.shared.add(entity, SKOS_EXACT, iri(v.doid_iri(number)))
-        word = present(row.values.get("word"))
-        if word is not None:
-            words.add(word.casefold())
-    return words
+    return _words(record.sidecars.diseases)
