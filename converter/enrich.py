@@ -318,7 +318,9 @@ def _mention(out: TripleSet, figure: Term, kind: str, key: str, row: SidecarRow)
     if word is not None:
         out.add(mention, OCR_TEXT, literal(word))
     match = row.values.get("match")
-    out.text(mention, MATCHED_TEXT, present_text(match) if kind == "gene" else match)
+    matched = present_text(match) if kind == "gene" else present(match)
+    if matched is not None:
+        out.add(mention, MATCHED_TEXT, literal(matched))
     out.text(mention, MATCH_SOURCE, row.values.get("source"))
     return mention
 

@@ -315,14 +315,14 @@ def add_inline_tables(sidecars: Sidecars, front: dict[str, Any], name: str) -> N
             continue
         where = f"{name} (field {kind})"
         if not isinstance(items, list):
-            raise RecordError(Stage.RECORD, f"field {kind!r} must be a list", where)
+            raise RecordError(Stage.RECORD, f"field {kind!r} must be a list")
         rows = []
         for number, item in enumerate(items, start=1):
             if not isinstance(item, dict) or any(
                 isinstance(value, (dict, list)) for value in item.values()
             ):
                 raise RecordError(
-                    Stage.RECORD, f"item {number} of field {kind!r} must map names to text", where
+                    Stage.RECORD, f"item {number} of field {kind!r} must map names to text"
                 )
             values = {columns.get(str(k), str(k)): "" if v is None else v for k, v in item.items()}
             rows.append(SidecarRow(number, values, unit="item"))
