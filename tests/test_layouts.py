@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from helpers import PROJECT
+from helpers import PROJECT, genes_tsv, record_text, write_db
 
+import converter
 from converter.convert import ConvertOptions, convert_to_folder
 
 LAYOUTS = PROJECT / "tests" / "data" / "layouts"
@@ -139,3 +140,37 @@ def test_an_inline_list_that_is_not_a_list_rejects_the_record(tmp_path: Path) ->
     assert summary.rejected == 1
     (row,) = (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()
     assert '"stage": "record", "reason": "field \'diseases\' must be a list"' in row
+
+
+def test_an_odd_value_in_one_row_costs_a_warning_not_the_figure(tmp_path: Path) -> None:
+    # a count that is no number (kept as the text written), a row without its OCR word, and
+    # two rows of one mention disagreeing on a count: the figure and its other gene stay
+    rows = (
+        "9606\tHomo sapiens\tPrimates\tTP53\tTP53\tTP53\t7157\tx\t3a\t0\t1",
+        "9606\tHomo sapiens\tPrimates\tNaN\tMDM2\tMDM2\t4193\tx\t1\t0\t1",
+        "9606\tHomo sapiens\tPrimates\tTP53\tTP53\tTP53\t7157\tx\t3\t0\t2",
+    )
+    db = write_db(
+        tmp_path, {"PMC1__odd": record_text("PMC1__odd")}, {"PMC1__odd-genes.tsv": genes_tsv(*rows)}
+    )
+    result = converter.convert([str(db)])
+    assert (result.summary.converted, result.summary.violations) == (1, 0)
+    warned = {(f["path"].rpartition("#")[2], f["severity"]) for f in result.findings}
+    assert warned == {("directCount", "Warning"), ("matchCount", "Warning"), ("ocrText", "Warning")}
+    store = result.oxigraph()
+    counts = select(
+        store, f"SELECT ?n WHERE {{ ?m pfocr:mentionOf <{GENE}7157> ; pfocr:directCount ?n }}"
+    )
+    assert counts == {("3a",), ("3",)}
+    genes = select(store, "SELECT ?g WHERE { ?f a wp:Pathway ; schema:mentions ?g }")
+    assert genes == {(f"{GENE}7157",), (f"{GENE}4193",)}
+
+
+def test_an_inline_list_item_is_named_in_the_reason(tmp_path: Path) -> None:
+    text = (LAYOUTS / "_figures" / "PMC7000001__older-inline-f1.md").read_text()
+    (tmp_path / "_figures").mkdir()
+    path = tmp_path / "_figures" / "PMC7000001__older-inline-f1.md"
+    path.write_text(text.replace("entrez: '207'", "entrez: AKT1"))
+    (row,) = converter.convert([str(path)]).rejected
+    assert row["stage"] == "sidecar"
+    assert row["reason"] == f"{path} (field genes): item 2: ncbigene_id 'AKT1' is malformed"
