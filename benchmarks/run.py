@@ -329,7 +329,7 @@ def stage_profile(folders: list[Path], records: int, batch_size: int) -> dict[st
         timed("read", t)
         t = time.perf_counter()
         front = parse_front_matter(source.name, text)
-        add_inline_tables(sidecars, front, source.name)
+        add_inline_tables(sidecars, front)
         record = Record(source.name, source.stem_figid, front, sidecars)
         timed("yaml", t)
         t = time.perf_counter()

@@ -14,7 +14,7 @@ cheaper than an ``ox.Triple`` object per triple (benchmarks/README.md).
 from __future__ import annotations
 
 import re
-from collections.abc import KeysView
+from collections.abc import Callable, KeysView
 from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Any
@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from . import vocab as v
 from .expand import JSONLD_KEY, gene_symbols
-from .model import Record, RecordError, SidecarRow, Stage, Stats, present, present_text
+from .model import Record, SidecarRow, Stats, present, present_text
 
 XSD_DOUBLE = v.XSD + "double"
 XSD_INTEGER = v.XSD + "integer"
@@ -96,6 +96,7 @@ WP_DATA_NODE = term(v.WP, "DataNode")
 WP_ENTREZ = term(v.WP, "bdbEntrezGene")
 WP_HGNC = term(v.WP, "bdbHgncSymbol")
 HAS_MENTION = term(v.PFOCR, "hasMention")
+LEFT_OUT_ROW = term(v.PFOCR, "leftOutRow")
 MENTION_OF = term(v.PFOCR, "mentionOf")
 OCR_TEXT = term(v.PFOCR, "ocrText")
 MATCHED_TEXT = term(v.PFOCR, "matchedText")
@@ -333,10 +334,32 @@ def _count(out: TripleSet, mention: Term, prop: Term, value: Any) -> None:
         out.add(mention, prop, literal(text, XSD_INTEGER if _DIGITS.match(text) else None))
 
 
-def _require(pattern: re.Pattern[str], value: str, what: str, row: SidecarRow, file: str) -> str:
+class RowLeftOut(Exception):
+    """A sidecar row (or inline list item) whose identifier is not one of its vocabulary's,
+    or of a source this model has no IRIs for: the row is left out and the figure says so."""
+
+
+def _require(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not pattern.match(value):
-        raise RecordError(Stage.SIDECAR, f"{row.where}: {what} {value!r} is malformed", file)
+        raise RowLeftOut(f"{what} {value!r} is malformed")
     return value
+
+
+def _each_row(
+    out: TripleSet,
+    figure: Term,
+    kind: str,
+    rows: list[SidecarRow],
+    build: Callable[[SidecarRow], None],
+) -> None:
+    """``build`` the triples of each row; a row it leaves out is stated on the figure
+    (``pfocr:leftOutRow``, which the Figure shape reports as a warning), with why."""
+    for row in rows:
+        try:
+            build(row)
+        except RowLeftOut as why:
+            table = "table" if row.unit == "line" else "list"
+            out.add(figure, LEFT_OUT_ROW, literal(f"{kind} {table}, {row.where}: {why}"))
 
 
 def _data_node(out: TripleSet, node: Term, kind: Term, local_id: str, source: str) -> None:
@@ -370,24 +393,27 @@ def _gene_facts(gene_id: str, symbol: str | None, taxid: str | None, organism: s
 def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], set[str]]:
     """Gene triples from the genes sidecar; returns the gene ids and the casefolded
     words and symbols that have an id."""
-    file = record.sidecars.files.get("genes", "")
     gene_ids: set[str] = set()
     identified: set[str] = set()
     organisms: dict[Term, str | None] = {}
     own, shared = graph.own, graph.shared
-    for row in record.sidecars.genes:
+
+    def gene_row(row: SidecarRow) -> None:
         gene_id = present(row.values.get("ncbigene_id"))
         if gene_id is None:
-            continue
-        gene_ids.add(_require(_DIGITS, gene_id, "ncbigene_id", row, file))
+            return
+        _require(_DIGITS, gene_id, "ncbigene_id")
+        taxid = present(row.values.get("organism_id"))
+        if taxid is not None:
+            _require(_DIGITS, taxid, "organism_id")
+        gene_ids.add(gene_id)
         gene = iri(v.ncbigene_iri(gene_id))
         symbol = present(row.values.get("ncbigene_symbol"))
-        taxid = present(row.values.get("organism_id"))
         organism = present(row.values.get("organism_name"))
         own.add(figure, SCHEMA_MENTIONS, gene)
         own.add(gene, DCT_PART_OF, figure)
         if taxid is not None:
-            taxon = iri(v.taxon_iri(_require(_DIGITS, taxid, "organism_id", row, file)))
+            taxon = iri(v.taxon_iri(taxid))
             own.add(figure, WP_ORGANISM, taxon)
             organisms[taxon] = organisms.get(taxon) or organism
         shared.merge(_gene_facts(gene_id, symbol, taxid, organism))
@@ -398,26 +424,24 @@ def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], 
         identified.update(
             w.casefold() for w in (symbol, present_text(row.values.get("word"))) if w is not None
         )
+
+    _each_row(own, figure, "genes", record.sidecars.genes, gene_row)
     for name in organisms.values():  # each taxon's name, as WikiPathways names a pathway's
         own.text(figure, WP_ORGANISM_NAME, name)
     return gene_ids, identified
 
 
-def _curie(value: str, prefix: str, row: SidecarRow, file: str) -> str:
+def _curie(value: str, prefix: str) -> str:
     """The local id of a sidecar CURIE such as ``mesh:D005227`` (pitfall 9)."""
     match = _PREFIXED.match(value)
     if match is None or match["prefix"].lower() != prefix:
-        raise RecordError(
-            Stage.SIDECAR, f"{row.where}: expected a {prefix}: id, got {value!r}", file
-        )
+        raise RowLeftOut(f"expected a {prefix}: id, got {value!r}")
     return match["local"]
 
 
-def _mesh_entity(
-    graph: RecordGraph, figure: Term, kind: str, ui: str, row: SidecarRow, file: str
-) -> Term:
-    """``<figure> schema:mentions <MeSH>`` with the MeSH node's type, label and mention."""
-    _require(_MESH_UI, ui, "MeSH id", row, file)
+def _mesh_entity(graph: RecordGraph, figure: Term, kind: str, ui: str, row: SidecarRow) -> Term:
+    """``<figure> schema:mentions <MeSH>`` with the MeSH node's type, label and mention
+    (``ui`` already checked)."""
     entity = iri(v.mesh_iri(ui))
     graph.own.add(figure, SCHEMA_MENTIONS, entity)
     graph.shared.add(entity, RDF_TYPE, _ENTITY_CLASS[kind])
@@ -457,84 +481,88 @@ def _mentioned_chebi(
     graph.own.add(mention, MENTION_OF, chebi)
 
 
-def _older_layout_row(
-    graph: RecordGraph, figure: Term, kind: str, row: SidecarRow, file: str
-) -> None:
-    """A row of the older ``word, source, identifier`` layout: a MeSH id, or (chemicals) a
-    ChEBI id; a row without an identifier is skipped."""
+def _is_older_layout(row: SidecarRow) -> bool:
+    """Whether a chemicals or diseases row is of the older ``word, source, identifier``
+    layout."""
+    return "identifier" in row.values and "mesh" not in row.values
+
+
+def _older_layout_row(graph: RecordGraph, figure: Term, kind: str, row: SidecarRow) -> bool:
+    """The triples of an older-layout row: a MeSH id, or (chemicals) a ChEBI id; whether
+    the row has an identifier."""
     local = present(row.values.get("identifier"))
     if local is None:
-        return
+        return False
     source = (present(row.values.get("source")) or "").upper()
     known = OLDER_LAYOUT_SOURCES[kind]
     if source not in known:
-        raise RecordError(
-            Stage.SIDECAR,
-            f"{row.where}: unknown source {row.values.get('source')!r} (known: {', '.join(known)})",
-            file,
-        )
+        raise RowLeftOut(f"unknown source {row.values.get('source')!r} (known: {', '.join(known)})")
     if source == "CHEBI":
-        number = _require(_DIGITS, local.split(":")[-1], "ChEBI id", row, file)
+        number = _require(_DIGITS, local.split(":")[-1], "ChEBI id")
         _mentioned_chebi(graph, figure, number, present_text(row.values.get("word")), row)
     else:
-        _mesh_entity(graph, figure, kind, local, row, file)
-
-
-def _words(rows: list[SidecarRow]) -> set[str]:
-    """The casefolded OCR words of the rows with an id (those that make a mention)."""
-    words = set()
-    for row in rows:
-        word = present_text(row.values.get("word"))
-        if word is not None and any(
-            present(row.values.get(c)) is not None for c in ("mesh", "chebi", "identifier")
-        ):
-            words.add(word.casefold())
-    return words
+        _mesh_entity(graph, figure, kind, _require(_MESH_UI, local, "MeSH id"), row)
+    return True
 
 
 def _chemicals(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
     """Chemical triples from either chemicals layout; returns the casefolded words."""
-    file = record.sidecars.files.get("chemicals", "")
-    for row in record.sidecars.chemicals:
-        if "identifier" in row.values and "mesh" not in row.values:
-            _older_layout_row(graph, figure, "chemical", row, file)
-            continue
-        mesh = present(row.values.get("mesh"))
-        chebi_curie = present(row.values.get("chebi"))
-        if mesh is None and chebi_curie is None:
-            continue
-        number = None
-        if chebi_curie is not None:
-            number = _require(
-                _DIGITS, _curie(chebi_curie, "chebi", row, file), "ChEBI id", row, file
-            )
-        name = present(row.values.get("name"))
-        if mesh is None:  # ChEBI only (mRNA, HMG-CoA …): the compound itself is mentioned
-            assert number is not None
-            _mentioned_chebi(graph, figure, number, name, row)
+    words: set[str] = set()
+
+    def chemical_row(row: SidecarRow) -> None:
+        if _is_older_layout(row):
+            if not _older_layout_row(graph, figure, "chemical", row):
+                return
         else:
-            ui = _curie(mesh, "mesh", row, file)
-            entity = _mesh_entity(graph, figure, "chemical", ui, row, file)
-            if number is not None:
-                graph.shared.add(entity, SKOS_EXACT, _chebi(graph, figure, number, name))
-    return _words(record.sidecars.chemicals)
+            mesh = present(row.values.get("mesh"))
+            chebi_curie = present(row.values.get("chebi"))
+            if mesh is None and chebi_curie is None:
+                return
+            number = None
+            if chebi_curie is not None:
+                number = _require(_DIGITS, _curie(chebi_curie, "chebi"), "ChEBI id")
+            name = present(row.values.get("name"))
+            if mesh is None:  # ChEBI only (mRNA, HMG-CoA …): the compound itself is mentioned
+                assert number is not None
+                _mentioned_chebi(graph, figure, number, name, row)
+            else:
+                ui = _require(_MESH_UI, _curie(mesh, "mesh"), "MeSH id")
+                entity = _mesh_entity(graph, figure, "chemical", ui, row)
+                if number is not None:
+                    graph.shared.add(entity, SKOS_EXACT, _chebi(graph, figure, number, name))
+        _add_word(words, row)
+
+    _each_row(graph.own, figure, "chemicals", record.sidecars.chemicals, chemical_row)
+    return words
 
 
 def _diseases(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
     """Disease triples (MeSH, with DOID equivalents) from either diseases layout; returns
     the casefolded words."""
-    file = record.sidecars.files.get("diseases", "")
-    for row in record.sidecars.diseases:
-        if "identifier" in row.values and "mesh" not in row.values:
-            _older_layout_row(graph, figure, "disease", row, file)
-            continue
-        mesh = present(row.values.get("mesh"))
-        if mesh is None:
-            continue
-        ui = _curie(mesh, "mesh", row, file)
-        entity = _mesh_entity(graph, figure, "disease", ui, row, file)
-        doid = present(row.values.get("doid"))
-        if doid is not None:
-            number = _require(_DIGITS, _curie(doid, "doid", row, file), "DOID id", row, file)
-            graph.shared.add(entity, SKOS_EXACT, iri(v.doid_iri(number)))
-    return _words(record.sidecars.diseases)
+    words: set[str] = set()
+
+    def disease_row(row: SidecarRow) -> None:
+        if _is_older_layout(row):
+            if not _older_layout_row(graph, figure, "disease", row):
+                return
+        else:
+            mesh = present(row.values.get("mesh"))
+            if mesh is None:
+                return
+            ui = _require(_MESH_UI, _curie(mesh, "mesh"), "MeSH id")
+            doid = present(row.values.get("doid"))
+            number = None if doid is None else _require(_DIGITS, _curie(doid, "doid"), "DOID id")
+            entity = _mesh_entity(graph, figure, "disease", ui, row)
+            if number is not None:
+                graph.shared.add(entity, SKOS_EXACT, iri(v.doid_iri(number)))
+        _add_word(words, row)
+
+    _each_row(graph.own, figure, "diseases", record.sidecars.diseases, disease_row)
+    return words
+
+
+def _add_word(words: set[str], row: SidecarRow) -> None:
+    """Add the casefolded OCR word of a row that made a mention."""
+    word = present_text(row.values.get("word"))
+    if word is not None:
+        words.add(word.casefold())

@@ -92,7 +92,7 @@ class Sidecars:
     chemicals: list[SidecarRow] = field(default_factory=list)
     diseases: list[SidecarRow] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
-    """Sidecar kind -> file name (or the record's inline list), for messages."""
+    """Sidecar kind -> the file its table was read from."""
 
 
 @dataclass

@@ -199,7 +199,7 @@ def load_record(source: Source) -> Record:
             Stage.RECORD, f"field 'figid' is {figid!r} but the file name says {expected!r}"
         )
     sidecars = read_sidecars(source.data_dir, figid) if source.data_dir else Sidecars()
-    add_inline_tables(sidecars, front, source.name)
+    add_inline_tables(sidecars, front)
     return Record(source_name=source.name, figid=figid, front=front, sidecars=sidecars)
 
 
@@ -306,14 +306,13 @@ def read_sidecars(data_dir: Path, figid: str) -> Sidecars:
     return sidecars
 
 
-def add_inline_tables(sidecars: Sidecars, front: dict[str, Any], name: str) -> None:
+def add_inline_tables(sidecars: Sidecars, front: dict[str, Any]) -> None:
     """Take the older layout's inline ``genes:``, ``chemicals:``, ``diseases:`` lists of the
     front matter as the tables of the kinds that have no sidecar file."""
     for kind, columns in INLINE_COLUMNS.items():
         items = front.get(kind)
         if kind in sidecars.files or items is None:
             continue
-        where = f"{name} (field {kind})"
         if not isinstance(items, list):
             raise RecordError(Stage.RECORD, f"field {kind!r} must be a list")
         rows = []
@@ -327,7 +326,6 @@ def add_inline_tables(sidecars: Sidecars, front: dict[str, Any], name: str) -> N
             values = {columns.get(str(k), str(k)): "" if v is None else v for k, v in item.items()}
             rows.append(SidecarRow(number, values, unit="item"))
         setattr(sidecars, kind, rows)
-        sidecars.files[kind] = where
 
 
 def read_table(path: Path, kind: str) -> list[SidecarRow]:

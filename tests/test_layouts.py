@@ -166,11 +166,13 @@ def test_an_odd_value_in_one_row_costs_a_warning_not_the_figure(tmp_path: Path) 
     assert genes == {(f"{GENE}7157",), (f"{GENE}4193",)}
 
 
-def test_an_inline_list_item_is_named_in_the_reason(tmp_path: Path) -> None:
+def test_an_inline_list_item_left_out_is_named(tmp_path: Path) -> None:
     text = (LAYOUTS / "_figures" / "PMC7000001__older-inline-f1.md").read_text()
     (tmp_path / "_figures").mkdir()
     path = tmp_path / "_figures" / "PMC7000001__older-inline-f1.md"
     path.write_text(text.replace("entrez: '207'", "entrez: AKT1"))
-    (row,) = converter.convert([str(path)]).rejected
-    assert row["stage"] == "sidecar"
-    assert row["reason"] == f"{path} (field genes): item 2: ncbigene_id 'AKT1' is malformed"
+    result = converter.convert([str(path)])
+    assert (result.summary.converted, result.summary.violations) == (1, 0)
+    (finding,) = [f for f in result.findings if f["path"].endswith("#leftOutRow")]
+    assert finding["value"] == "genes list, item 2: ncbigene_id 'AKT1' is malformed"
+    assert finding["severity"] == "Warning"

@@ -316,6 +316,10 @@ CASES = {
         ('wp:organismName "Homo sapiens" ;', 'wp:organismName "Homo sapiens"@la ;'),
         ("Figure", f"{WPNS}organismName", "Violation"),
     ),
+    "a sidecar row left out (warning)": (
+        ("", f"{FIG} pfocr:leftOutRow \"genes table, line 2: ncbigene_id 'TP53' is malformed\" ."),
+        ("Figure", f"{PF}leftOutRow", "Warning"),
+    ),
     "gene with two HGNC symbols (warning: its rows disagree)": (
         ("", f"{GENE} wp:bdbHgncSymbol <https://identifiers.org/hgnc.symbol/P53> ."),
         ("Gene", f"{WPNS}bdbHgncSymbol", "Warning"),
@@ -442,7 +446,7 @@ def test_hand_broken_records_are_rejected_and_the_good_kept(tmp_path: Path) -> N
     code, rows = convert(db, tmp_path / "out")
     assert code == 1
     by_figid = {row["figid"]: row for row in rows}
-    assert set(by_figid) == {"PMC2__nodesc", "PMC3__year", "PMC4__id", "PMC5__symbol-id"}
+    assert set(by_figid) == {"PMC2__nodesc", "PMC3__year", "PMC4__id"}  # PMC5: a warning
 
     nodesc = by_figid["PMC2__nodesc"]
     assert nodesc["stage"] == "validate" and str(nodesc["file"]).endswith("PMC2__nodesc.md")
@@ -456,13 +460,12 @@ def test_hand_broken_records_are_rejected_and_the_good_kept(tmp_path: Path) -> N
     assert by_figid["PMC4__id"]["stage"] == "record" and "@id" in str(
         by_figid["PMC4__id"]["reason"]
     )
-    symbol = by_figid["PMC5__symbol-id"]
-    assert symbol["stage"] == "sidecar" and "ncbigene_id 'TP53'" in str(symbol["reason"])
 
     written = ox.parse(path=tmp_path / "out" / "pfocr.nt", format=ox.RdfFormat.N_TRIPLES)
     figures = {value(q.subject) for q in written if value(q.subject).endswith(".html")}
     assert figures == {
         "https://pfocr.wikipathways.org/figures/PMC1__good.html",
+        "https://pfocr.wikipathways.org/figures/PMC5__symbol-id.html",  # its one row left out
         "https://pfocr.wikipathways.org/figures/PMC6__good.html",
     }
 
