@@ -505,60 +505,69 @@ def _older_layout_row(graph: RecordGraph, figure: Term, kind: str, row: SidecarR
     return True
 
 
-def _chemicals(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
-    """Chemical triples from either chemicals layout; returns the casefolded words."""
+def _entity_rows(
+    graph: RecordGraph,
+    figure: Term,
+    kind: str,
+    rows: list[SidecarRow],
+    current_row: Callable[[SidecarRow], bool],
+) -> set[str]:
+    """The triples of chemicals or diseases rows in either layout (``current_row`` makes
+    those of a row in the current layout, and says whether it had an id); returns the
+    casefolded words of the rows that made a mention."""
     words: set[str] = set()
 
-    def chemical_row(row: SidecarRow) -> None:
-        if _is_older_layout(row):
-            if not _older_layout_row(graph, figure, "chemical", row):
-                return
-        else:
-            mesh = present(row.values.get("mesh"))
-            chebi_curie = present(row.values.get("chebi"))
-            if mesh is None and chebi_curie is None:
-                return
-            number = None
-            if chebi_curie is not None:
-                number = _require(_DIGITS, _curie(chebi_curie, "chebi"), "ChEBI id")
-            name = present(row.values.get("name"))
-            if mesh is None:  # ChEBI only (mRNA, HMG-CoA …): the compound itself is mentioned
-                assert number is not None
-                _mentioned_chebi(graph, figure, number, name, row)
-            else:
-                ui = _require(_MESH_UI, _curie(mesh, "mesh"), "MeSH id")
-                entity = _mesh_entity(graph, figure, "chemical", ui, row)
-                if number is not None:
-                    graph.shared.add(entity, SKOS_EXACT, _chebi(graph, figure, number, name))
-        _add_word(words, row)
+    def build(row: SidecarRow) -> None:
+        older = _is_older_layout(row)
+        if _older_layout_row(graph, figure, kind, row) if older else current_row(row):
+            _add_word(words, row)
 
-    _each_row(graph.own, figure, "chemicals", record.sidecars.chemicals, chemical_row)
+    _each_row(graph.own, figure, f"{kind}s", rows, build)
     return words
+
+
+def _chemicals(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
+    """Chemical triples from either chemicals layout; returns the casefolded words."""
+
+    def chemical_row(row: SidecarRow) -> bool:
+        mesh = present(row.values.get("mesh"))
+        chebi_curie = present(row.values.get("chebi"))
+        if mesh is None and chebi_curie is None:
+            return False
+        number = None
+        if chebi_curie is not None:
+            number = _require(_DIGITS, _curie(chebi_curie, "chebi"), "ChEBI id")
+        name = present(row.values.get("name"))
+        if mesh is None:  # ChEBI only (mRNA, HMG-CoA …): the compound itself is mentioned
+            assert number is not None
+            _mentioned_chebi(graph, figure, number, name, row)
+        else:
+            ui = _require(_MESH_UI, _curie(mesh, "mesh"), "MeSH id")
+            entity = _mesh_entity(graph, figure, "chemical", ui, row)
+            if number is not None:
+                graph.shared.add(entity, SKOS_EXACT, _chebi(graph, figure, number, name))
+        return True
+
+    return _entity_rows(graph, figure, "chemical", record.sidecars.chemicals, chemical_row)
 
 
 def _diseases(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
     """Disease triples (MeSH, with DOID equivalents) from either diseases layout; returns
     the casefolded words."""
-    words: set[str] = set()
 
-    def disease_row(row: SidecarRow) -> None:
-        if _is_older_layout(row):
-            if not _older_layout_row(graph, figure, "disease", row):
-                return
-        else:
-            mesh = present(row.values.get("mesh"))
-            if mesh is None:
-                return
-            ui = _require(_MESH_UI, _curie(mesh, "mesh"), "MeSH id")
-            doid = present(row.values.get("doid"))
-            number = None if doid is None else _require(_DIGITS, _curie(doid, "doid"), "DOID id")
-            entity = _mesh_entity(graph, figure, "disease", ui, row)
-            if number is not None:
-                graph.shared.add(entity, SKOS_EXACT, iri(v.doid_iri(number)))
-        _add_word(words, row)
+    def disease_row(row: SidecarRow) -> bool:
+        mesh = present(row.values.get("mesh"))
+        if mesh is None:
+            return False
+        ui = _require(_MESH_UI, _curie(mesh, "mesh"), "MeSH id")
+        doid = present(row.values.get("doid"))
+        number = None if doid is None else _require(_DIGITS, _curie(doid, "doid"), "DOID id")
+        entity = _mesh_entity(graph, figure, "disease", ui, row)
+        if number is not None:
+            graph.shared.add(entity, SKOS_EXACT, iri(v.doid_iri(number)))
+        return True
 
-    _each_row(graph.own, figure, "diseases", record.sidecars.diseases, disease_row)
-    return words
+    return _entity_rows(graph, figure, "disease", record.sidecars.diseases, disease_row)
 
 
 def _add_word(words: set[str], row: SidecarRow) -> None:
