@@ -14,8 +14,10 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 import yaml
+from click.testing import CliRunner
 from helpers import REAL, SAMPLE
 
+from converter.cli import cli
 from converter.convert import ConvertOptions, convert_to_folder
 
 FIG = "https://pfocr.wikipathways.org/figures/"
@@ -227,3 +229,19 @@ def test_the_warnings_are_about_missing_values(converted: tuple[ox.Store, Said, 
         "The gene has no symbol (column ncbigene_symbol is NA).",
     }
     assert {severity for severity, _message in found} == {"http://www.w3.org/ns/shacl#Warning"}
+
+
+def test_validating_the_output_gives_the_same_findings(
+    converted: tuple[ox.Store, Said, Path], tmp_path: Path
+) -> None:
+    _store, said, out = converted
+    result = CliRunner().invoke(cli, ["validate", str(out / "pfocr.nq"), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    # convert's warnings: 6 sample figures without genes rows, 4 real genes whose symbol is NA
+    warnings = (out / "validation.ttl").read_text().count("sh:resultSeverity sh:Warning")
+    assert warnings == (10 if (SAMPLE / "_figures").is_dir() else 4)
+    n = len(said.figures)
+    checked = (
+        f"{n} records checked: {n} valid, 0 rejected; SHACL: 0 violations, {warnings} warnings"
+    )
+    assert checked in result.stdout
