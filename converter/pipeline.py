@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.pool
 import signal
 import threading
 from array import array
@@ -249,7 +250,7 @@ def convert_all(
                 in_flight.release()
                 yield result
 
-        with context.Pool(jobs, initializer=_worker_init) as pool:
+        with _pool_ignoring_sigint(context, jobs) as pool:
             results = released(pool.imap(worker, throttled()))
             try:
                 yield from _deduplicated(results, figids, on_batch)
@@ -257,6 +258,24 @@ def convert_all(
                 stopping.set()
     else:
         yield from _deduplicated(map(worker, batches), figids, on_batch)
+
+
+def _pool_ignoring_sigint(
+    context: multiprocessing.context.SpawnContext, jobs: int
+) -> multiprocessing.pool.Pool:
+    """A pool whose workers are born ignoring SIGINT (an ignored signal stays ignored through
+    their exec), so that a Ctrl-C while they import their modules never breaks one with a
+    traceback. Meanwhile the main thread blocks SIGINT rather than lose it: one that comes
+    is taken by the main process's own handler when the pool is made."""
+    if threading.current_thread() is not threading.main_thread():
+        return context.Pool(jobs, initializer=_worker_init)  # signals are the caller's affair
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return context.Pool(jobs, initializer=_worker_init)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _worker_init() -> None:
