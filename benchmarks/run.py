@@ -27,6 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 BENCH = PROJECT.parent / "shared" / "bench"
+REAL = [PROJECT.parent / "shared" / "pfocr-real", PROJECT.parent / "shared" / "pfocr-sample"]
+"""The real records (skipped when absent), profiled beside the synthetic corpus."""
 BIN = Path(sys.executable).parent
 
 
@@ -293,18 +295,26 @@ def query_times(store: Path, folder: Path) -> dict[str, float]:
     return times
 
 
-def stage_profile(workdir: Path, records: int, batch_size: int) -> list[tuple[str, float]]:
-    """Milliseconds per record of each stage, in one process, on ``records`` corpus records."""
+def stage_profile(folders: list[Path], records: int, batch_size: int) -> dict[str, float]:
+    """Milliseconds per record of each stage, in one process, on the first ``records``
+    records of ``folders``."""
     from converter.describe import Tally
     from converter.enrich import enrich
     from converter.expand import expand
     from converter.model import Record
-    from converter.read import _decode, _read_bytes, discover, parse_front_matter, read_sidecars
+    from converter.read import (
+        _decode,
+        _read_bytes,
+        add_inline_tables,
+        discover,
+        parse_front_matter,
+        read_sidecars,
+    )
     from converter.splice import SharedFacts
     from converter.validate import engine
     from converter.write import STREAMED_FORMATS, OutputWriter, serialize_record
 
-    sources = list(discover([str(corpus(workdir, 1000))]))[:records]
+    sources = list(discover([str(f) for f in folders]))[:records]
     totals: dict[str, float] = {}
 
     def timed(stage: str, start: float) -> None:
@@ -318,9 +328,9 @@ def stage_profile(workdir: Path, records: int, batch_size: int) -> list[tuple[st
         sidecars = read_sidecars(source.data_dir, source.stem_figid)
         timed("read", t)
         t = time.perf_counter()
-        record = Record(
-            source.name, source.stem_figid, parse_front_matter(source.name, text), sidecars
-        )
+        front = parse_front_matter(source.name, text)
+        add_inline_tables(sidecars, front)
+        record = Record(source.name, source.stem_figid, front, sidecars)
         timed("yaml", t)
         t = time.perf_counter()
         described = expand(record)
@@ -347,7 +357,7 @@ def stage_profile(workdir: Path, records: int, batch_size: int) -> list[tuple[st
             writer.add_record(rdf, facts.number(rdf.shared, rdf.shared_ends)[1])
         timed("write (main process)", t)
         writer.close()
-    return [(stage, seconds / len(serialized) * 1000) for stage, seconds in totals.items()]
+    return {stage: seconds / len(serialized) * 1000 for stage, seconds in totals.items()}
 
 
 def table_row(row: dict[str, float | str]) -> str:
@@ -463,9 +473,22 @@ def main() -> None:
                 f"{float(r['update_s']):.2f} s against {float(r['load_s']):.1f} s to build it "
                 f"({float(r['load_s']) / float(r['update_s']):.1f}x)"
             )
-    print(f"per-stage profile, one process, {args.profile_records} corpus records (ms/record):")
-    for stage, ms in stage_profile(args.workdir, args.profile_records, args.batch_size):
-        print(f"  {stage:24s} {ms:7.2f}")
+    synthetic = stage_profile([corpus(args.workdir, 1000)], args.profile_records, args.batch_size)
+    real_folders = [f for f in REAL if (f / "_figures").is_dir()]
+    real = (
+        stage_profile(real_folders, args.profile_records, args.batch_size) if real_folders else {}
+    )
+    print(
+        f"per-stage profile, one process, ms/record: synthetic ({args.profile_records} corpus "
+        f"records) | real ({', '.join(f.name for f in real_folders) or 'absent'})"
+    )
+    for stage, ms in synthetic.items():
+        print(
+            f"  {stage:24s} {ms:7.2f} | {real[stage]:7.2f}" if real else f"  {stage:24s} {ms:7.2f}"
+        )
+    stages = [stage for stage in synthetic if stage != "validate: pyshacl"]
+    total = " | ".join(f"{sum(p[s] for s in stages):7.2f}" for p in (synthetic, real) if p)
+    print(f"  {'all stages (shacl)':24s} {total}")
     same = [r for r in rows if r["formats"] == rows[-1]["formats"]]
     if len(same) > 1:
         small, large = same[-2], same[-1]

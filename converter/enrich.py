@@ -14,7 +14,7 @@ cheaper than an ``ox.Triple`` object per triple (benchmarks/README.md).
 from __future__ import annotations
 
 import re
-from collections.abc import KeysView
+from collections.abc import Callable, KeysView
 from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Any
@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from . import vocab as v
 from .expand import JSONLD_KEY, gene_symbols
-from .model import Record, RecordError, SidecarRow, Stage, Stats, present
+from .model import Record, SidecarRow, Stats, present, present_text
 
 XSD_DOUBLE = v.XSD + "double"
 XSD_INTEGER = v.XSD + "integer"
@@ -96,6 +96,7 @@ WP_DATA_NODE = term(v.WP, "DataNode")
 WP_ENTREZ = term(v.WP, "bdbEntrezGene")
 WP_HGNC = term(v.WP, "bdbHgncSymbol")
 HAS_MENTION = term(v.PFOCR, "hasMention")
+LEFT_OUT_ROW = term(v.PFOCR, "leftOutRow")
 MENTION_OF = term(v.PFOCR, "mentionOf")
 OCR_TEXT = term(v.PFOCR, "ocrText")
 MATCHED_TEXT = term(v.PFOCR, "matchedText")
@@ -254,7 +255,8 @@ def _figure(out: TripleSet, figure: Term, figid: str, front: dict[str, Any]) -> 
     out.text(figure, term(v.PFOCR, "figureNumber"), front.get("number"))
     out.text(figure, term(v.PFOCR, "figureType"), front.get("figtype"))
     out.text(figure, term(v.PFOCR, "figureAlias"), front.get("figid_alias"))
-    out.typed(figure, term(v.PFOCR, "pathwayScore"), front.get("automl_pathway"), XSD_DOUBLE)
+    score = front.get("automl_pathway", front.get("pathway_score"))  # the older layout's name
+    out.typed(figure, term(v.PFOCR, "pathwayScore"), score, XSD_DOUBLE)
     pmcid = present(front.get("pmcid"))
     figlink = present(front.get("figlink"))
     filename = present(front.get("filename"))
@@ -307,21 +309,57 @@ def _organism_names(out: TripleSet, figure: Term, front: dict[str, Any]) -> None
 
 
 def _mention(out: TripleSet, figure: Term, kind: str, key: str, row: SidecarRow) -> Term:
-    """The mention node of one sidecar row: the OCR word that led to entity ``key``."""
-    word = present(row.values.get("word")) or ""
-    mention = new_iri(f"{figure[1:-1]}#{kind}-{v.token(key)}-{v.token(word)}")
+    """The mention node of one sidecar row: the OCR word that led to entity ``key``. The
+    word is OCR text (``NA`` is a word); so is a gene row's ``match``, the word normalized,
+    where a chemical's or disease's ``match`` is a MeSH term."""
+    word = present_text(row.values.get("word"))
+    mention = new_iri(f"{figure[1:-1]}#{kind}-{v.token(key)}-{v.token(word or '')}")
     out.add(figure, HAS_MENTION, mention)
     out.add(mention, RDF_TYPE, MENTION_CLASS[kind])
-    out.text(mention, OCR_TEXT, word)
-    out.text(mention, MATCHED_TEXT, row.values.get("match"))
+    if word is not None:
+        out.add(mention, OCR_TEXT, literal(word))
+    match = row.values.get("match")
+    matched = present_text(match) if kind == "gene" else present(match)
+    if matched is not None:
+        out.add(mention, MATCHED_TEXT, literal(matched))
     out.text(mention, MATCH_SOURCE, row.values.get("source"))
     return mention
 
 
-def _require(pattern: re.Pattern[str], value: str, what: str, row: SidecarRow, file: str) -> str:
+def _count(out: TripleSet, mention: Term, prop: Term, value: Any) -> None:
+    """A count: a whole number as ``xsd:integer``, anything else as the text written (which
+    the Mention shape warns about, keeping the record)."""
+    text = present(value)
+    if text is not None:
+        out.add(mention, prop, literal(text, XSD_INTEGER if _DIGITS.match(text) else None))
+
+
+class RowLeftOut(Exception):
+    """A sidecar row (or inline list item) whose identifier is not one of its vocabulary's,
+    or of a source this model has no IRIs for: the row is left out and the figure says so."""
+
+
+def _require(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not pattern.match(value):
-        raise RecordError(Stage.SIDECAR, f"line {row.line}: {what} {value!r} is malformed", file)
+        raise RowLeftOut(f"{what} {value!r} is malformed")
     return value
+
+
+def _each_row(
+    out: TripleSet,
+    figure: Term,
+    kind: str,
+    rows: list[SidecarRow],
+    build: Callable[[SidecarRow], None],
+) -> None:
+    """``build`` the triples of each row; a row it leaves out is stated on the figure
+    (``pfocr:leftOutRow``, which the Figure shape reports as a warning), with why."""
+    for row in rows:
+        try:
+            build(row)
+        except RowLeftOut as why:
+            table = "table" if row.unit == "line" else "list"
+            out.add(figure, LEFT_OUT_ROW, literal(f"{kind} {table}, {row.where}: {why}"))
 
 
 def _data_node(out: TripleSet, node: Term, kind: Term, local_id: str, source: str) -> None:
@@ -355,55 +393,55 @@ def _gene_facts(gene_id: str, symbol: str | None, taxid: str | None, organism: s
 def _genes(graph: RecordGraph, figure: Term, record: Record) -> tuple[set[str], set[str]]:
     """Gene triples from the genes sidecar; returns the gene ids and the casefolded
     words and symbols that have an id."""
-    file = record.sidecars.files.get("genes", "")
     gene_ids: set[str] = set()
     identified: set[str] = set()
-    organism_names: dict[Term, str | None] = {}
+    organisms: dict[Term, str | None] = {}
     own, shared = graph.own, graph.shared
-    for row in record.sidecars.genes:
+
+    def gene_row(row: SidecarRow) -> None:
         gene_id = present(row.values.get("ncbigene_id"))
         if gene_id is None:
-            continue
-        gene_ids.add(_require(_DIGITS, gene_id, "ncbigene_id", row, file))
+            return
+        _require(_DIGITS, gene_id, "ncbigene_id")
+        taxid = present(row.values.get("organism_id"))
+        if taxid is not None:
+            _require(_DIGITS, taxid, "organism_id")
+        gene_ids.add(gene_id)
         gene = iri(v.ncbigene_iri(gene_id))
         symbol = present(row.values.get("ncbigene_symbol"))
-        taxid = present(row.values.get("organism_id"))
         organism = present(row.values.get("organism_name"))
         own.add(figure, SCHEMA_MENTIONS, gene)
         own.add(gene, DCT_PART_OF, figure)
         if taxid is not None:
-            taxon = iri(v.taxon_iri(_require(_DIGITS, taxid, "organism_id", row, file)))
+            taxon = iri(v.taxon_iri(taxid))
             own.add(figure, WP_ORGANISM, taxon)
-            organism_names[taxon] = organism_names.get(taxon) or organism
+            organisms[taxon] = organisms.get(taxon) or organism
         shared.merge(_gene_facts(gene_id, symbol, taxid, organism))
         mention = _mention(own, figure, "gene", gene_id, row)
         own.add(mention, MENTION_OF, gene)
         for column, prop in GENE_COUNTS:
-            own.typed(mention, prop, row.values.get(column), XSD_INTEGER)
+            _count(own, mention, prop, row.values.get(column))
         identified.update(
-            w.casefold() for w in (symbol, present(row.values.get("word"))) if w is not None
+            w.casefold() for w in (symbol, present_text(row.values.get("word"))) if w is not None
         )
-    if len(organism_names) == 1:  # as in WikiPathways, a name only beside its one taxon
-        (name,) = organism_names.values()
+
+    _each_row(own, figure, "genes", record.sidecars.genes, gene_row)
+    for name in organisms.values():  # each taxon's name, as WikiPathways names a pathway's
         own.text(figure, WP_ORGANISM_NAME, name)
     return gene_ids, identified
 
 
-def _curie(value: str, prefix: str, row: SidecarRow, file: str) -> str:
+def _curie(value: str, prefix: str) -> str:
     """The local id of a sidecar CURIE such as ``mesh:D005227`` (pitfall 9)."""
     match = _PREFIXED.match(value)
     if match is None or match["prefix"].lower() != prefix:
-        raise RecordError(
-            Stage.SIDECAR, f"line {row.line}: expected a {prefix}: id, got {value!r}", file
-        )
+        raise RowLeftOut(f"expected a {prefix}: id, got {value!r}")
     return match["local"]
 
 
-def _mesh_entity(
-    graph: RecordGraph, figure: Term, kind: str, ui: str, row: SidecarRow, file: str
-) -> Term:
-    """``<figure> schema:mentions <MeSH>`` with the MeSH node's type, label and mention."""
-    _require(_MESH_UI, ui, "MeSH id", row, file)
+def _mesh_entity(graph: RecordGraph, figure: Term, kind: str, ui: str, row: SidecarRow) -> Term:
+    """``<figure> schema:mentions <MeSH>`` with the MeSH node's type, label and mention
+    (``ui`` already checked)."""
     entity = iri(v.mesh_iri(ui))
     graph.own.add(figure, SCHEMA_MENTIONS, entity)
     graph.shared.add(entity, RDF_TYPE, _ENTITY_CLASS[kind])
@@ -418,7 +456,8 @@ _ENTITY_CLASS = {
     "chemical": term(v.SCHEMA, "ChemicalSubstance"),
     "disease": term(v.SCHEMA, "MedicalCondition"),
 }
-OLD_LAYOUT_SOURCES = {"mesh": "mesh", "chebi": "chebi"}
+OLDER_LAYOUT_SOURCES = {"chemical": ("MESH", "CHEBI"), "disease": ("MESH",)}
+"""The sources the older ``word, source, identifier`` layout names, by kind."""
 
 
 def _chebi(graph: RecordGraph, figure: Term, number: str, name: str | None) -> Term:
@@ -442,68 +481,97 @@ def _mentioned_chebi(
     graph.own.add(mention, MENTION_OF, chebi)
 
 
+def _is_older_layout(row: SidecarRow) -> bool:
+    """Whether a chemicals or diseases row is of the older ``word, source, identifier``
+    layout."""
+    return "identifier" in row.values and "mesh" not in row.values
+
+
+def _older_layout_row(graph: RecordGraph, figure: Term, kind: str, row: SidecarRow) -> bool:
+    """The triples of an older-layout row: a MeSH id, or (chemicals) a ChEBI id; whether
+    the row has an identifier."""
+    local = present(row.values.get("identifier"))
+    if local is None:
+        return False
+    source = (present(row.values.get("source")) or "").upper()
+    known = OLDER_LAYOUT_SOURCES[kind]
+    if source not in known:
+        raise RowLeftOut(f"unknown source {row.values.get('source')!r} (known: {', '.join(known)})")
+    if source == "CHEBI":
+        number = _require(_DIGITS, local.split(":")[-1], "ChEBI id")
+        _mentioned_chebi(graph, figure, number, present_text(row.values.get("word")), row)
+    else:
+        _mesh_entity(graph, figure, kind, _require(_MESH_UI, local, "MeSH id"), row)
+    return True
+
+
+def _entity_rows(
+    graph: RecordGraph,
+    figure: Term,
+    kind: str,
+    rows: list[SidecarRow],
+    current_row: Callable[[SidecarRow], bool],
+) -> set[str]:
+    """The triples of chemicals or diseases rows in either layout (``current_row`` makes
+    those of a row in the current layout, and says whether it had an id); returns the
+    casefolded words of the rows that made a mention."""
+    words: set[str] = set()
+
+    def build(row: SidecarRow) -> None:
+        older = _is_older_layout(row)
+        if _older_layout_row(graph, figure, kind, row) if older else current_row(row):
+            _add_word(words, row)
+
+    _each_row(graph.own, figure, f"{kind}s", rows, build)
+    return words
+
+
 def _chemicals(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
     """Chemical triples from either chemicals layout; returns the casefolded words."""
-    file = record.sidecars.files.get("chemicals", "")
-    words: set[str] = set()
-    for row in record.sidecars.chemicals:
-        word = present(row.values.get("word"))
-        if "identifier" in row.values and "mesh" not in row.values:  # older layout
-            source = (present(row.values.get("source")) or "").lower()
-            local = present(row.values.get("identifier"))
-            if local is None:
-                continue
-            if source not in OLD_LAYOUT_SOURCES:
-                raise RecordError(
-                    Stage.SIDECAR,
-                    f"line {row.line}: unknown source {row.values.get('source')!r} "
-                    f"(known: MESH, CHEBI)",
-                    file,
-                )
-            if source == "chebi":
-                local = _require(_DIGITS, local.split(":")[-1], "ChEBI id", row, file)
-                _mentioned_chebi(graph, figure, local, word, row)
-            else:
-                _mesh_entity(graph, figure, "chemical", local, row, file)
+
+    def chemical_row(row: SidecarRow) -> bool:
+        mesh = present(row.values.get("mesh"))
+        chebi_curie = present(row.values.get("chebi"))
+        if mesh is None and chebi_curie is None:
+            return False
+        number = None
+        if chebi_curie is not None:
+            number = _require(_DIGITS, _curie(chebi_curie, "chebi"), "ChEBI id")
+        name = present(row.values.get("name"))
+        if mesh is None:  # ChEBI only (mRNA, HMG-CoA …): the compound itself is mentioned
+            assert number is not None
+            _mentioned_chebi(graph, figure, number, name, row)
         else:
-            mesh = present(row.values.get("mesh"))
-            chebi_curie = present(row.values.get("chebi"))
-            if mesh is None and chebi_curie is None:
-                continue
-            number = None
-            if chebi_curie is not None:
-                number = _require(
-                    _DIGITS, _curie(chebi_curie, "chebi", row, file), "ChEBI id", row, file
-                )
-            name = present(row.values.get("name"))
-            if mesh is None:  # ChEBI only (mRNA, HMG-CoA …): the compound itself is mentioned
-                assert number is not None
-                _mentioned_chebi(graph, figure, number, name, row)
-            else:
-                ui = _curie(mesh, "mesh", row, file)
-                entity = _mesh_entity(graph, figure, "chemical", ui, row, file)
-                if number is not None:
-                    graph.shared.add(entity, SKOS_EXACT, _chebi(graph, figure, number, name))
-        if word is not None:
-            words.add(word.casefold())
-    return words
+            ui = _require(_MESH_UI, _curie(mesh, "mesh"), "MeSH id")
+            entity = _mesh_entity(graph, figure, "chemical", ui, row)
+            if number is not None:
+                graph.shared.add(entity, SKOS_EXACT, _chebi(graph, figure, number, name))
+        return True
+
+    return _entity_rows(graph, figure, "chemical", record.sidecars.chemicals, chemical_row)
 
 
 def _diseases(graph: RecordGraph, figure: Term, record: Record) -> set[str]:
-    """Disease triples (MeSH, with DOID equivalents); returns the casefolded words."""
-    file = record.sidecars.files.get("diseases", "")
-    words: set[str] = set()
-    for row in record.sidecars.diseases:
+    """Disease triples (MeSH, with DOID equivalents) from either diseases layout; returns
+    the casefolded words."""
+
+    def disease_row(row: SidecarRow) -> bool:
         mesh = present(row.values.get("mesh"))
         if mesh is None:
-            continue
-        ui = _curie(mesh, "mesh", row, file)
-        entity = _mesh_entity(graph, figure, "disease", ui, row, file)
+            return False
+        ui = _require(_MESH_UI, _curie(mesh, "mesh"), "MeSH id")
         doid = present(row.values.get("doid"))
-        if doid is not None:
-            number = _require(_DIGITS, _curie(doid, "doid", row, file), "DOID id", row, file)
+        number = None if doid is None else _require(_DIGITS, _curie(doid, "doid"), "DOID id")
+        entity = _mesh_entity(graph, figure, "disease", ui, row)
+        if number is not None:
             graph.shared.add(entity, SKOS_EXACT, iri(v.doid_iri(number)))
-        word = present(row.values.get("word"))
-        if word is not None:
-            words.add(word.casefold())
-    return words
+        return True
+
+    return _entity_rows(graph, figure, "disease", record.sidecars.diseases, disease_row)
+
+
+def _add_word(words: set[str], row: SidecarRow) -> None:
+    """Add the casefolded OCR word of a row that made a mention."""
+    word = present_text(row.values.get("word"))
+    if word is not None:
+        words.add(word.casefold())

@@ -71,10 +71,17 @@ class Source:
 
 @dataclass
 class SidecarRow:
-    """One row of a sidecar table, with its line number for messages."""
+    """One row of a sidecar table (or of an inline list), with its place for messages."""
 
     line: int
     values: dict[str, str]
+    unit: str = "line"
+    """What ``line`` counts: ``line`` of a sidecar file, ``item`` of an inline list."""
+
+    @property
+    def where(self) -> str:
+        """The row's place, as messages say it: ``line 3``, ``item 2``."""
+        return f"{self.unit} {self.line}"
 
 
 @dataclass
@@ -85,7 +92,7 @@ class Sidecars:
     chemicals: list[SidecarRow] = field(default_factory=list)
     diseases: list[SidecarRow] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
-    """Sidecar kind -> file name, for messages."""
+    """Sidecar kind -> the file its table was read from."""
 
 
 @dataclass
@@ -109,10 +116,19 @@ class Stats:
 MISSING = frozenset({"", "NA", "N/A", ".na.character", ".na", "NULL", "null", "None", "NaN"})
 """How the real data spells a missing value (design pitfall 4); such values make no triple."""
 
+MISSING_TEXT = MISSING - {"NA"}
+"""Missing values in a column of OCR text (a row's ``word``, a gene row's ``match``): there
+``NA`` is text, the word that found the Drosophila gene ``na``."""
 
-def present(value: object) -> str | None:
-    """The value as text, or None when it is missing (None, or one of :data:`MISSING`)."""
+
+def present(value: object, missing: frozenset[str] = MISSING) -> str | None:
+    """The value as text, or None when it is missing (None, or one of ``missing``)."""
     if value is None:
         return None
     text = value.strip() if isinstance(value, str) else str(value)
-    return None if text in MISSING else text
+    return None if text in missing else text
+
+
+def present_text(value: object) -> str | None:
+    """A value of an OCR-text column as text, or None when missing (:data:`MISSING_TEXT`)."""
+    return present(value, MISSING_TEXT)

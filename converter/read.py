@@ -206,6 +206,7 @@ def load_record(source: Source) -> Record:
             Stage.RECORD, f"field 'figid' is {figid!r} but the file name says {expected!r}"
         )
     sidecars = read_sidecars(source.data_dir, figid) if source.data_dir else Sidecars()
+    add_inline_tables(sidecars, front)
     return Record(source_name=source.name, figid=figid, front=front, sidecars=sidecars)
 
 
@@ -284,7 +285,20 @@ REQUIRED_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
     # Each kind lists the accepted layouts; a table must have every column of one of them.
     "genes": (("word", "ncbigene_symbol", "ncbigene_id", "organism_id"),),
     "chemicals": (("word", "mesh"), ("word", "source", "identifier")),
-    "diseases": (("word", "mesh"),),
+    "diseases": (("word", "mesh"), ("word", "source", "identifier")),
+}
+
+INLINE_COLUMNS: dict[str, dict[str, str]] = {
+    # The older front-matter layout's inline lists, by kind: item key -> sidecar column.
+    "genes": {
+        "word": "word",
+        "symbol": "match",
+        "source": "source",
+        "hgnc_symbol": "ncbigene_symbol",
+        "entrez": "ncbigene_id",
+    },
+    "chemicals": {"word": "word", "source": "source", "identifier": "identifier"},
+    "diseases": {"word": "word", "source": "source", "identifier": "identifier"},
 }
 
 
@@ -297,6 +311,28 @@ def read_sidecars(data_dir: Path, figid: str) -> Sidecars:
             setattr(sidecars, kind, read_table(path, kind))
             sidecars.files[kind] = str(path)
     return sidecars
+
+
+def add_inline_tables(sidecars: Sidecars, front: dict[str, Any]) -> None:
+    """Take the older layout's inline ``genes:``, ``chemicals:``, ``diseases:`` lists of the
+    front matter as the tables of the kinds that have no sidecar file."""
+    for kind, columns in INLINE_COLUMNS.items():
+        items = front.get(kind)
+        if kind in sidecars.files or items is None:
+            continue
+        if not isinstance(items, list):
+            raise RecordError(Stage.RECORD, f"field {kind!r} must be a list")
+        rows = []
+        for number, item in enumerate(items, start=1):
+            if not isinstance(item, dict) or any(
+                isinstance(value, (dict, list)) for value in item.values()
+            ):
+                raise RecordError(
+                    Stage.RECORD, f"item {number} of field {kind!r} must map names to text"
+                )
+            values = {columns.get(str(k), str(k)): "" if v is None else v for k, v in item.items()}
+            rows.append(SidecarRow(number, values, unit="item"))
+        setattr(sidecars, kind, rows)
 
 
 def read_table(path: Path, kind: str) -> list[SidecarRow]:

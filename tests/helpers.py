@@ -9,6 +9,7 @@ import pyoxigraph as ox
 PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLES = PROJECT / "examples"
 SAMPLE = PROJECT.parent / "shared" / "pfocr-sample"
+REAL = PROJECT.parent / "shared" / "pfocr-real"
 
 GENES_HEADER = (
     "organism_id\torganism_name\torganism_group\tword\tmatch\tncbigene_symbol\tncbigene_id"

@@ -33,7 +33,7 @@ def test_examples_convert_with_exit_0(tmp_path: Path) -> None:
         "rejects.jsonl",
         "validation.ttl",
     ]
-    assert "4 records read: 4 converted, 0 rejected; 519 triples;" in out
+    assert "4 records read: 4 converted, 0 rejected; 521 triples;" in out
     # 8 + 5 + 4 genes with ids in the three example figures with genes sidecars; TP53 and
     # MDM2 of the figure without sidecars have none.
     assert "genes: 17 with NCBI Gene ids, 2 symbols without" in out

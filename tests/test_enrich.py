@@ -10,7 +10,7 @@ from helpers import genes_tsv, parse_nt, record_text, value, write_db
 
 from converter.enrich import RecordGraph, enrich, is_about_figure
 from converter.expand import expand
-from converter.model import RecordError, Stats
+from converter.model import Stats
 from converter.read import discover, load_record
 
 F = "https://pfocr.wikipathways.org/figures/PMC1234567__test-f1.html"
@@ -189,11 +189,20 @@ def test_gene_iri_never_comes_from_a_symbol(tmp_path: Path) -> None:
     assert not [t for t in triples if "identifiers.org/ncbigene" in str(t)]
 
 
-def test_non_numeric_gene_id_rejects_the_record(tmp_path: Path) -> None:
-    rows = genes_tsv("9606\tHomo sapiens\tPrimates\tTP53\tTP53\tTP53\tTP53\tx\t1\t0\t1")
-    with pytest.raises(RecordError, match="line 2: ncbigene_id 'TP53' is malformed") as err:
-        convert(tmp_path, genes=rows)
-    assert str(err.value.file).endswith("-genes.tsv")
+def test_a_row_with_a_non_numeric_gene_id_is_left_out(tmp_path: Path) -> None:
+    rows = genes_tsv(
+        "9606\tHomo sapiens\tPrimates\tTP53\tTP53\tTP53\tTP53\tx\t1\t0\t1",
+        "9606\tHomo sapiens\tPrimates\tMDM2\tMDM2\tMDM2\t4193\tx\t1\t0\t1",
+        "9606\tHomo sapiens\tPrimates\tp53\tP53\tTP53\t7157\tx\t1\t0\t1",
+    )
+    triples, stats = convert(tmp_path, genes=rows)
+    found = {(value(t.predicate), value(t.object)) for t in triples if value(t.subject) == F}
+    assert (f"{PF}leftOutRow", "genes table, line 2: ncbigene_id 'TP53' is malformed") in found
+    assert {o for p, o in found if p == f"{S}mentions"} == {
+        "https://identifiers.org/ncbigene/4193",
+        "https://identifiers.org/ncbigene/7157",
+    }
+    assert stats.genes_with_id == 2
 
 
 def test_older_chemicals_layout(tmp_path: Path) -> None:
@@ -225,10 +234,12 @@ def test_chebi_only_row_is_a_mentioned_compound(tmp_path: Path) -> None:
     assert not [t for t in triples if "mesh" in value(t.object)]
 
 
-def test_curie_with_the_wrong_prefix_is_refused(tmp_path: Path) -> None:
+def test_a_row_whose_curie_has_the_wrong_prefix_is_left_out(tmp_path: Path) -> None:
     table = "word\tmesh\tmatch\tname\tchebi\nATP\tchebi:15422\tNA\tNA\tNA\n"
-    with pytest.raises(RecordError, match="expected a mesh: id, got 'chebi:15422'"):
-        convert(tmp_path, chemicals=table)
+    triples, _ = convert(tmp_path, chemicals=table)
+    notes = [value(t.object) for t in triples if value(t.predicate) == f"{PF}leftOutRow"]
+    assert notes == ["chemicals table, line 2: expected a mesh: id, got 'chebi:15422'"]
+    assert not [t for t in triples if value(t.predicate) == f"{S}mentions"]
 
 
 def test_doi_with_iri_illegal_characters_is_percent_encoded(tmp_path: Path) -> None:

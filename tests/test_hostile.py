@@ -43,7 +43,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "PMC100018__iri-illegal-doi.md": ("converted", ""),
     "PMC100019__sidecar-wrong-columns.md": ("sidecar", "genes table has columns gene, symbol"),
     "PMC100020__sidecar-ragged.md": ("sidecar", "line 3 has 4 fields, the header has 11"),
-    "PMC100021__sidecar-gene-id-text.md": ("sidecar", "ncbigene_id 'TP53' is malformed"),
+    "PMC100021__sidecar-gene-id-text.md": ("converted", ""),  # the row left out, a warning
     "PMC100022__sidecar-all-na.md": ("converted", ""),
     "PMC100024__name-mismatch.md": ("record", "but the file name says"),
     "PMC100025__license-text.md": ("expand", "neither CC0 nor an absolute IRI"),
@@ -52,8 +52,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "PMC100028__keyword-mapping.md": ("record", "keywords holds a dict"),
     "PMC100029__score-text.md": ("validate", "classifier score"),
     "PMC100030__year-malformed.md": ("validate", "four-digit year"),
-    "PMC100031__chemical-unknown-source.md": ("sidecar", "unknown source 'KEGG'"),
-    "PMC100032__curie-wrong-prefix.md": ("sidecar", "expected a mesh: id, got 'chebi:15422'"),
+    "PMC100031__chemical-unknown-source.md": ("converted", ""),  # the row left out, a warning
+    "PMC100032__curie-wrong-prefix.md": ("converted", ""),  # the row left out, a warning
     "PMC100033__jsonld-list.md": ("expand", "blank nodes"),
     "PMC100034__bad-gzip.md.gz": ("read", "not a valid gzip file"),
     "PMC100035__organisms-na.md": ("converted", ""),
@@ -156,6 +156,32 @@ def test_outputs_parse_in_rdflib_too(run: dict[str, Any]) -> None:
     nt = rdflib.Graph().parse(data=short, format="nt")
     assert len(nt) == len(lines) - 1
     assert len(graph) == len(set(ox.parse(path=run["out"] / "pfocr.nt")))
+
+
+def test_a_row_with_a_malformed_id_is_left_out_and_said(run: dict[str, Any]) -> None:
+    store = ox.Store()
+    store.load(path=run["out"] / "pfocr.nt", format=ox.RdfFormat.N_TRIPLES)
+    left_out = ox.NamedNode("https://pfocr.wikipathways.org/vocab#leftOutRow")
+    found = {
+        (value(q.subject), value(q.object)) for q in store.quads_for_pattern(None, left_out, None)
+    }
+    assert found == {
+        (
+            f"{FIG}PMC100021__sidecar-gene-id-text.html",
+            "genes table, line 2: ncbigene_id 'TP53' is malformed",
+        ),
+        (
+            f"{FIG}PMC100031__chemical-unknown-source.html",
+            "chemicals table, line 2: unknown source 'KEGG' (known: MESH, CHEBI)",
+        ),
+        (
+            f"{FIG}PMC100032__curie-wrong-prefix.html",
+            "chemicals table, line 2: expected a mesh: id, got 'chebi:15422'",
+        ),
+    }
+    report = (run["out"] / "validation.ttl").read_text(encoding="utf-8")
+    assert report.count("pfocr:leftOutRow") == 3  # each reported as a warning
+    assert not [t for t in store if "ncbigene/TP53" in str(t) or "C00002" in str(t)]
 
 
 def test_typed_keywords_stay_as_written(run: dict[str, Any]) -> None:

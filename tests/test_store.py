@@ -145,9 +145,9 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def store(converted: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("store") / "db"
     code, text = invoke("load", str(converted / "pfocr.nq"), "--store", str(folder))
-    # 519 distinct triples; the facts about genes, a taxon and a paper that two or three
+    # 521 distinct triples; the facts about genes, a taxon and a paper that two or three
     # figures share are in the default graph once
-    assert code == 0 and "519 quads in 4 named graphs" in text, text
+    assert code == 0 and "521 quads in 4 named graphs" in text, text
     return folder
 
 
@@ -167,7 +167,7 @@ def test_reload_replaces_instead_of_duplicating(converted: Path, tmp_path: Path)
     for _ in range(2):
         invoke("load", str(converted / "pfocr.nq"), "--store", str(folder))
     store = ox.Store(str(folder))
-    assert len(store) == 519
+    assert len(store) == 521
     assert len(list(store.named_graphs())) == 4
     del store
     for _ in range(2):  # the run's description goes to a graph of its own, replaced too
@@ -177,7 +177,7 @@ def test_reload_replaces_instead_of_duplicating(converted: Path, tmp_path: Path)
         assert code == 0
     store = ox.Store(str(folder))
     described = len(list(store.quads_for_pattern(None, None, None, ox.NamedNode(DATASET))))
-    assert described > 0 and len(store) == 519 + described
+    assert described > 0 and len(store) == 521 + described
     assert len(list(store.named_graphs())) == 5
 
 
@@ -354,7 +354,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def loaded_server(server: str, converted: Path) -> str:
     for _ in range(2):  # the second load replaces each graph instead of adding to it
         code, out = invoke("load", str(converted / "pfocr.nq"), "--endpoint", f"{server}/store")
-        assert code == 0 and "519 quads in 4 named graphs" in out, out  # quads sent
+        assert code == 0 and "521 quads in 4 named graphs" in out, out  # quads sent
     return server
 
 
@@ -367,11 +367,11 @@ def test_same_rows_over_http(
 
 
 def test_http_reload_did_not_duplicate(loaded_server: str) -> None:
-    # of the 519 distinct triples, 185 are facts about shared entities (default graph):
+    # of the 521 distinct triples, 185 are facts about shared entities (default graph):
     # 108 before the WikiPathways terms, plus 5 for each human gene (13) and 4 for the mouse
     # gene and each ChEBI compound (3)
     count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-    assert rows(["--endpoint", f"{loaded_server}/query"], count, ()) == [["334"]]
+    assert rows(["--endpoint", f"{loaded_server}/query"], count, ()) == [["336"]]
 
 
 def test_http_error_is_clear(server: str) -> None:
@@ -562,7 +562,7 @@ def test_a_damaged_note_or_a_foreign_index_is_never_trusted(tmp_path: Path) -> N
     (folder / "pfocr-rdf" / "graphs.tsv").write_text("not a note")
     code, text = invoke("load", str(out / "pfocr.nq"), "--store", str(folder))
     assert code == 0 and "is damaged: every figure graph was replaced" in text, text
-    assert len(ox.Store(str(folder))) == 519
+    assert len(ox.Store(str(folder))) == 521
     code, text = invoke("load", str(out / "pfocr.nq"), "--store", str(folder))
     assert code == 0 and "4 unchanged" in text, text  # the note was written again
     # an index beside a file it was not written for (another run's N-Quads)
@@ -606,4 +606,4 @@ def test_construct_without_format_gives_turtle(store: Path) -> None:
 
 def test_one_file_loaded_is_said_in_the_singular(converted: Path, tmp_path: Path) -> None:
     code, out = invoke("load", str(converted / "pfocr.nq"), "--store", str(tmp_path / "db"))
-    assert code == 0 and out.startswith("loaded 1 file: 519 quads in 4 named graphs, ")
+    assert code == 0 and out.startswith("loaded 1 file: 521 quads in 4 named graphs, ")

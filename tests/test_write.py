@@ -32,17 +32,17 @@ def test_digest_set_is_exact_across_growth() -> None:
 def test_each_triple_is_written_once(tmp_path: Path) -> None:
     # the examples' four records state 42 shared facts twice or three times (hand-counted:
     # genes MAPK1, MAPK3, SOS1 and their taxon in two figures, the paper of two figures).
-    # 519 distinct (hand-counted from the sidecars): 426 before the WikiPathways terms, plus
+    # 521 distinct (hand-counted from the sidecars): 426 before the WikiPathways terms, plus
     # 4 a figure (wp:Pathway, dc:identifier, dc:source, dc:title), 4 a distinct gene (14) and
     # ChEBI compound (2) (wp:DataNode, dcterms:identifier, dc:identifier, dc:source), 13 HGNC
-    # symbols (the human genes), 2 pfocr:organismName, minus the 2 wp:organismName of the
-    # figure with two taxa
+    # symbols (the human genes), 2 pfocr:organismName (wp:organismName: one per taxon,
+    # so the figure with two taxa has two)
     summary, _ = convert_to_folder(
         [str(EXAMPLES)], tmp_path, ConvertOptions(formats=["ttl", "nt", "nq"])
     )
     nt = (tmp_path / "pfocr.nt").read_bytes().splitlines()
     nq = (tmp_path / "pfocr.nq").read_bytes().splitlines()
-    assert len(nt) == len(set(nt)) == len(nq) == len(set(nq)) == summary.triples == 519
+    assert len(nt) == len(set(nt)) == len(nq) == len(set(nq)) == summary.triples == 521
     turtle = {q.triple for q in ox.parse(path=tmp_path / "pfocr.ttl", format=ox.RdfFormat.TURTLE)}
     ntriples = {
         q.triple for q in ox.parse(path=tmp_path / "pfocr.nt", format=ox.RdfFormat.N_TRIPLES)
@@ -91,9 +91,9 @@ def test_only_compressed_outputs_leave_no_plain_copy(tmp_path: Path) -> None:
     )
     assert isinstance(figure_graphs_and_default, ox.QuerySolutions)
     assert [int(row[0].value) for row in figure_graphs_and_default] == [summary.triples]
-    assert summary.triples == 519
+    assert summary.triples == 521
     trig = gzip.decompress((out / "pfocr.trig.gz").read_bytes())
-    assert len(list(ox.parse(trig, format=ox.RdfFormat.TRIG))) == 519
+    assert len(list(ox.parse(trig, format=ox.RdfFormat.TRIG))) == 521
 
 
 def test_load_and_validate_read_gzip_files(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_load_and_validate_read_gzip_files(tmp_path: Path) -> None:
     for name in ("pfocr.nq", "pfocr.nq.gz"):
         store = tmp_path / f"store-{name}"
         result = runner.invoke(cli, ["load", str(out / name), "--store", str(store)])
-        assert result.exit_code == 0 and "519 quads in 4 named graphs" in result.output, name
+        assert result.exit_code == 0 and "521 quads in 4 named graphs" in result.output, name
     plain = ox.Store(str(tmp_path / "store-pfocr.nq"))
     packed = ox.Store(str(tmp_path / "store-pfocr.nq.gz"))
     assert set(plain) == set(packed)
