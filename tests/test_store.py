@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLES, PROJECT, record_text
+from helpers import EXAMPLES, PROJECT, free_port, oxigraph_server, record_text, running
 
 from converter.cli import cli
 from converter.describe import DATASET
@@ -228,56 +226,11 @@ def test_unknown_bundled_query(store: Path) -> None:
 # ------------------------------------------------------------------ a real SPARQL server
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_listening(port: int, process: subprocess.Popen[bytes], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"oxigraph exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("oxigraph did not start listening")
-
-
-def oxigraph_binary() -> str:
-    found = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
-    if not Path(found).exists():
-        pytest.fail("the oxigraph server (PyPI package 'oxigraph') is not installed")
-    return found
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``oxigraph serve`` on 127.0.0.1 and a free port; stopped after the tests."""
-    port = free_port()
-    location = tmp_path_factory.mktemp("oxigraph-server")
-    process = subprocess.Popen(
-        [
-            oxigraph_binary(),
-            "serve",
-            "--location",
-            str(location),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--union-default-graph",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_listening(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph-server")) as running:
+        yield running.query.removesuffix("/query")
 
 
 @pytest.fixture(scope="module")
@@ -334,17 +287,9 @@ def test_serve_answers_queries(store: Path, tmp_path: Path) -> None:
     shutil.copytree(store, copy)
     port = free_port()
     exe = Path(sys.executable).with_name("pfocr-rdf")
-    process = subprocess.Popen(
-        [str(exe), "serve", "--store", str(copy), "--bind", f"127.0.0.1:{port}"],
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_listening(port, process)
+    with running([str(exe), "serve", "--store", str(copy), "--bind", f"127.0.0.1:{port}"], port):
         got = rows(["--endpoint", f"http://127.0.0.1:{port}/query"], "top-genes", ())
         assert got == EXPECTED[("top-genes", ())]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_bindings_open_the_outer_where_group() -> None:
