@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -41,7 +42,14 @@ from .query import (
 )
 from .read import check_inputs
 from .report import shacl_digest
-from .store import StoreError, load_file, load_into_endpoint, load_into_store
+from .store import (
+    PASSWORD_VARIABLE,
+    Credentials,
+    StoreError,
+    load_file,
+    load_into_endpoint,
+    load_into_store,
+)
 from .validate import DEFAULT_ENGINE, ENGINES, resolve_engine_name
 from .vocab import compact
 from .write import DEFAULT_FORMATS, output_formats
@@ -151,6 +159,31 @@ batch_size_option = click.option(
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
     help="Records a worker converts per task.",
+)
+
+
+def _credentials(user: str | None) -> Credentials | None:
+    """The account to reach a server with: the password from the environment, else asked
+    on the terminal."""
+    if user is None:
+        return None
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is None and sys.stdin.isatty():
+        password = getpass.getpass(f"password of {user}: ")
+    if password is None:
+        raise click.UsageError(f"--user {user}: give the password in {PASSWORD_VARIABLE}")
+    return Credentials(user, password)
+
+
+def _notify(message: str) -> None:
+    click.echo(message, err=True)
+
+
+user_option = click.option(
+    "--user",
+    metavar="USER",
+    help=f"The server account (Basic or Digest, as it asks); password from {PASSWORD_VARIABLE}, "
+    "else asked on the terminal.",
 )
 
 
@@ -336,7 +369,10 @@ def validate(
     metavar="URL",
     help="A SPARQL 1.1 Graph Store HTTP Protocol endpoint, e.g. http://127.0.0.1:7878/store.",
 )
-def load(files: tuple[Path, ...], store_dir: Path | None, endpoint: str | None) -> None:
+@user_option
+def load(
+    files: tuple[Path, ...], store_dir: Path | None, endpoint: str | None, user: str | None
+) -> None:
     """Load RDF files (.nq, .trig, .nt, .ttl) into a store.
 
     Each figure's named graph replaces the one already stored, so reloading the same records
@@ -349,7 +385,7 @@ def load(files: tuple[Path, ...], store_dir: Path | None, endpoint: str | None) 
             stats = load_into_store(store_dir, [load_file(f) for f in files])
         else:
             assert endpoint is not None
-            stats = load_into_endpoint(endpoint, [load_file(f) for f in files])
+            stats = load_into_endpoint(endpoint, [load_file(f) for f in files], _credentials(user))
     except StoreError as err:
         raise click.ClickException(str(err)) from None
     click.echo(stats.line())
@@ -395,6 +431,7 @@ def _bindings(
     help="table, W3C SPARQL results (csv, tsv, json), or RDF for CONSTRUCT (ttl, nt).",
 )
 @click.option("--list", "list_queries", is_flag=True, help="List the bundled queries.")
+@user_option
 def query(
     query: str | None,
     store_dir: Path | None,
@@ -402,6 +439,7 @@ def query(
     bindings: dict[str, str],
     fmt: str,
     list_queries: bool,
+    user: str | None,
 ) -> None:
     """Run a SPARQL query: SPARQL text, a .rq file, or a bundled query's name.
 
@@ -423,10 +461,10 @@ def query(
             data = query_store(store_dir, text, wire)
         else:
             assert endpoint is not None
-            data = query_endpoint(endpoint, text, wire)
+            data = query_endpoint(endpoint, text, wire, _credentials(user), _notify)
     except (QueryError, StoreError) as err:
         raise click.ClickException(str(err)) from None
-    if fmt != "table":  # the engine's bytes, untouched (W3C CSV lines end in CRLF)
+    if fmt != "table":  # the W3C form as pyoxigraph writes it (CSV lines end in CRLF)
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import shutil
 import socket
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLES, PROJECT, free_port, oxigraph_server, record_text, running
+from helpers import EXAMPLES, PROJECT, free_port, record_text, running
 
 from converter.cli import cli
 from converter.describe import DATASET
@@ -224,42 +223,6 @@ def test_unknown_bundled_query(store: Path) -> None:
 
 
 # ------------------------------------------------------------------ a real SPARQL server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``oxigraph serve`` on 127.0.0.1 and a free port; stopped after the tests."""
-    with oxigraph_server(tmp_path_factory.mktemp("oxigraph-server")) as running:
-        yield running.query.removesuffix("/query")
-
-
-@pytest.fixture(scope="module")
-def loaded_server(server: str, converted: Path) -> str:
-    for _ in range(2):  # the second load replaces each graph instead of adding to it
-        code, out = invoke("load", str(converted / "pfocr.nq"), "--endpoint", f"{server}/store")
-        assert code == 0 and "519 quads in 4 named graphs" in out, out  # quads sent
-    return server
-
-
-@pytest.mark.parametrize(("name", "binds"), list(EXPECTED))
-def test_same_rows_over_http(
-    loaded_server: str, store: Path, name: str, binds: tuple[str, ...]
-) -> None:
-    remote = rows(["--endpoint", f"{loaded_server}/query"], name, binds)
-    assert remote == rows(["--store", str(store)], name, binds) == EXPECTED[(name, binds)]
-
-
-def test_http_reload_did_not_duplicate(loaded_server: str) -> None:
-    # of the 519 distinct triples, 185 are facts about shared entities (default graph):
-    # 108 before the WikiPathways terms, plus 5 for each human gene (13) and 4 for the mouse
-    # gene and each ChEBI compound (3)
-    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-    assert rows(["--endpoint", f"{loaded_server}/query"], count, ()) == [["334"]]
-
-
-def test_http_error_is_clear(server: str) -> None:
-    code, out = invoke("query", "--endpoint", f"{server}/query", "SELECT * WHERE {")
-    assert code == 1 and "the endpoint refused the query" in out and "HTTP 400" in out
 
 
 def test_unreachable_endpoint_is_clear(converted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
