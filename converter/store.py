@@ -577,6 +577,8 @@ def _probe(session: Session, endpoint: str) -> None:
 
 _NT = {"Content-Type": NTRIPLES}
 GRAPH_DIGEST = f"{PFOCR}graphDigest"
+PENDING = "pending"
+"""The digest noted for a graph a load is about to write for the first time."""
 
 
 class _Remote:
@@ -616,9 +618,23 @@ class _Remote:
     def update(self, run: _Run, loaded: dict[str, str]) -> LoadStats:
         """Bring the server from what ``loaded`` notes to ``run``: PUT each figure graph and
         shared-facts graph whose digest changed or that is new, DELETE those of records that
-        are gone, then note the new digests."""
+        are gone, then note the new digests. The new graphs are noted first (as pending), so
+        that a load stopped midway leaves none the next load does not know of."""
         stats, counts = LoadStats(), GraphChanges(shared_unit="fact graphs")
         digests: dict[str, str] = {}
+        new = [f for f in run.spans if f not in loaded]
+        new += [shared_graph(figid_of(f) or f) for f in new if run.spans[f].shared[1]]
+        if new:
+            pending = "".join(f'<{g}> <{GRAPH_DIGEST}> "{PENDING}" .\n' for g in new)
+            headers, params = _NT, {"graph": LOADED_GRAPH}
+            send(
+                self.session,
+                "POST",
+                self.endpoint,
+                params=params,
+                data=pending.encode(),
+                headers=headers,
+            )
         try:
             with open(run.file.path, "rb") as data:
                 for figure, span in run.spans.items():
@@ -628,8 +644,9 @@ class _Remote:
                     else:
                         self._put_triples(figure, _read_span(data, span.own), stats)
                         stats.graphs += 1
-                        counts.added += figure not in loaded
-                        counts.replaced += figure in loaded
+                        known = loaded.get(figure, PENDING) != PENDING
+                        counts.added += not known
+                        counts.replaced += known
                     shared = _read_span(data, span.shared)
                     if shared:
                         graph, digest = shared_graph(figid_of(figure) or figure), _digest(shared)
