@@ -158,7 +158,7 @@ def _serialized(
 ASK_VARIABLE = "__ASK_RETVAL"
 """The variable of the one row by which Virtuoso answers an ASK query in SPARQL JSON."""
 ROW_CAP_HEADER = "X-SPARQL-MaxRows"
-"""The header by which Virtuoso says it returns no more rows than its ResultSetMaxRows."""
+"""The header by which Virtuoso says it cut an answer at its ResultSetMaxRows."""
 
 
 def query_endpoint(
@@ -185,8 +185,8 @@ def query_endpoint(
     cap = response.headers.get(ROW_CAP_HEADER)
     if cap is not None and notify is not None:
         notify(
-            f"the endpoint returns at most {cap} rows ({ROW_CAP_HEADER}): "
-            "an answer of that many rows may be cut short"
+            f"the endpoint cut the answer at {cap} rows, its row cap ({ROW_CAP_HEADER}): "
+            "page with LIMIT and OFFSET, or raise the cap"
         )
     try:
         if graph:
