@@ -385,9 +385,14 @@ def load(
             stats = load_into_store(store_dir, [load_file(f) for f in files])
         else:
             assert endpoint is not None
-            stats = load_into_endpoint(endpoint, [load_file(f) for f in files], _credentials(user))
+            credentials = _credentials(user)
+            with _interrupts():
+                stats = load_into_endpoint(endpoint, [load_file(f) for f in files], credentials)
     except StoreError as err:
         raise click.ClickException(str(err)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: running the same command again completes the load", err=True)
+        sys.exit(130)
     click.echo(stats.line())
 
 

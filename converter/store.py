@@ -3,7 +3,9 @@
 Each figure is its own named graph (its IRI). Loading a file first removes the named graphs
 it holds, so reloading the same records replaces them instead of duplicating them. Remote
 stores are written through the SPARQL 1.1 Graph Store HTTP Protocol: one PUT per named graph
-(``?graph=<figure IRI>``), triples outside any named graph POSTed to ``?default``.
+(``?graph=<figure IRI>``); triples outside any named graph go to named graphs of their own
+(``SHARED_GRAPH``), and a note on the server (``LOADED_GRAPH``) lets the next load send only
+what changed.
 """
 
 from __future__ import annotations
@@ -588,9 +590,10 @@ class _Remote:
         self.session, self.endpoint = session, endpoint
         self.written = 0
 
-    def put(self, graph: str, body: bytes) -> None:
-        send(self.session, "PUT", self.endpoint, params={"graph": graph}, data=body, headers=_NT)
-        self.written += 1
+    def write(self, method: str, graph: str, body: bytes) -> None:
+        """PUT (replace) or POST (add to) ``graph`` with N-Triples ``body``."""
+        send(self.session, method, self.endpoint, params={"graph": graph}, data=body, headers=_NT)
+        self.written += method == "PUT"
 
     def delete(self, graph: str) -> None:
         send(self.session, "DELETE", self.endpoint, params={"graph": graph}, missing_ok=True)
@@ -623,18 +626,9 @@ class _Remote:
         stats, counts = LoadStats(), GraphChanges(shared_unit="fact graphs")
         digests: dict[str, str] = {}
         new = [f for f in run.spans if f not in loaded]
-        new += [shared_graph(figid_of(f) or f) for f in new if run.spans[f].shared[1]]
+        new += [_shared_graph_of(f) for f in new if run.spans[f].shared[1]]
         if new:
-            pending = "".join(f'<{g}> <{GRAPH_DIGEST}> "{PENDING}" .\n' for g in new)
-            headers, params = _NT, {"graph": LOADED_GRAPH}
-            send(
-                self.session,
-                "POST",
-                self.endpoint,
-                params=params,
-                data=pending.encode(),
-                headers=headers,
-            )
+            self.write("POST", LOADED_GRAPH, _note(dict.fromkeys(new, PENDING)))
         try:
             with open(run.file.path, "rb") as data:
                 for figure, span in run.spans.items():
@@ -649,7 +643,8 @@ class _Remote:
                         counts.replaced += known
                     shared = _read_span(data, span.shared)
                     if shared:
-                        graph, digest = shared_graph(figid_of(figure) or figure), _digest(shared)
+                        graph = _shared_graph_of(figure)
+                        digest = xxhash.xxh3_128_hexdigest(shared)
                         digests[graph] = digest
                         if loaded.get(graph) != digest:
                             self._put_triples(graph, shared, stats)
@@ -662,8 +657,7 @@ class _Remote:
                 counts.removed += 1
             else:
                 counts.shared_removed += 1
-        note = "".join(f'<{g}> <{GRAPH_DIGEST}> "{d}" .\n' for g, d in digests.items())
-        self.put(LOADED_GRAPH, note.encode())
+        self.write("PUT", LOADED_GRAPH, _note(digests))
         stats.update = counts
         return stats
 
@@ -674,7 +668,7 @@ class _Remote:
             triples = [q.triple for q in quads]
         except SyntaxError as err:
             raise StoreError(f"not valid N-Quads where the graph index points: {err}") from None
-        self.put(graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+        self.write("PUT", graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
         stats.quads += len(triples)
 
     def load(self, file: LoadFile, stats: LoadStats) -> None:
@@ -683,29 +677,31 @@ class _Remote:
         written: set[str] = set()
         default: list[ox.Triple] = []
 
-        def post(graph: str, triples: list[ox.Triple]) -> None:
-            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-            params = {"graph": graph}
-            send(self.session, "POST", self.endpoint, params=params, data=body, headers=_NT)
+        def send_triples(method: str, graph: str, triples: list[ox.Triple]) -> None:
+            self.write(method, graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
             stats.quads += len(triples)
 
         for graph, quads in _graph_groups(_parse(file)):
             triples = [q.triple for q in quads]
-            if isinstance(graph, ox.NamedNode) and graph.value not in written:
+            if isinstance(graph, ox.NamedNode):
+                method = "POST" if graph.value in written else "PUT"
+                stats.graphs += method == "PUT"
                 written.add(graph.value)
-                self.put(graph.value, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
-                stats.quads += len(triples)
-                stats.graphs += 1
-            elif isinstance(graph, ox.NamedNode):
-                post(graph.value, triples)
+                send_triples(method, graph.value, triples)
             else:
                 default.extend(triples)
                 if len(default) >= TRANSACTION_QUADS:
-                    post(SHARED_GRAPH, default)
+                    send_triples("POST", SHARED_GRAPH, default)
                     default = []
         if default:
-            post(SHARED_GRAPH, default)
+            send_triples("POST", SHARED_GRAPH, default)
 
 
-def _digest(data: bytes) -> str:
-    return xxhash.xxh3_128_hexdigest(data)
+def _shared_graph_of(figure: str) -> str:
+    """On a server, the graph of the shared facts the figure ``figure`` stated first."""
+    return shared_graph(figid_of(figure) or figure)
+
+
+def _note(digests: dict[str, str]) -> bytes:
+    """The N-Triples of ``LOADED_GRAPH`` noting ``digests`` (graph IRI -> digest)."""
+    return "".join(f'<{g}> <{GRAPH_DIGEST}> "{d}" .\n' for g, d in digests.items()).encode()

@@ -87,23 +87,6 @@ FIGURE_GRAPHS = """SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("examples-out")
-    code, _, err = invoke("convert", str(EXAMPLES), "-o", str(out), "-f", "nq,ttl", "-q")
-    assert code == 0, err
-    return out
-
-
-@pytest.fixture(scope="module")
-def store(converted: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The embedded store the servers' answers are compared with."""
-    folder = tmp_path_factory.mktemp("store") / "db"
-    code, _, err = invoke("load", str(converted / "pfocr.nq"), "--store", str(folder))
-    assert code == 0, err
-    return folder
-
-
-@pytest.fixture(scope="module")
 def loaded_server(server: Server, converted: Path) -> Server:
     """The server with the examples loaded twice (through the graph index), then once more
     from a copy without the index (every graph written again)."""
@@ -149,14 +132,14 @@ def test_a_new_release_updates_only_what_changed(
     assert invoke("convert", str(db), "-o", str(tmp_path / "two"), "-f", "nq", "-q")[0] == 0
     new = tmp_path / "two" / "pfocr.nq"
     with monkeypatch.context() as patch:  # the server stops taking graphs after the first
-        put = _Remote.put
+        write = _Remote.write
 
-        def first_only(remote: _Remote, graph: str, body: bytes) -> None:
-            if remote.written:
+        def first_only(remote: _Remote, method: str, graph: str, body: bytes) -> None:
+            if remote.written and method == "PUT":
                 raise StoreError(f"PUT {graph}: cannot reach the endpoint")
-            put(remote, graph, body)
+            write(remote, method, graph, body)
 
-        patch.setattr(_Remote, "put", first_only)
+        patch.setattr(_Remote, "write", first_only)
         code, out = load(fresh_server, new)
     assert code == 1 and "1 graphs were written before this failure" in out, out
     assert "running the same command again completes it" in out

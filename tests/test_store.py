@@ -121,24 +121,6 @@ def rows(target: list[str], name: str, binds: tuple[str, ...]) -> list[list[str]
     return rows_from_json(out.encode())[1]
 
 
-@pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("examples-out")
-    code, text = invoke("convert", str(EXAMPLES), "-o", str(out), "-f", "nq,ttl", "-q")
-    assert code == 0, text
-    return out
-
-
-@pytest.fixture(scope="module")
-def store(converted: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("store") / "db"
-    code, text = invoke("load", str(converted / "pfocr.nq"), "--store", str(folder))
-    # 519 distinct triples; the facts about genes, a taxon and a paper that two or three
-    # figures share are in the default graph once
-    assert code == 0 and "519 quads in 4 named graphs" in text, text
-    return folder
-
-
 def test_every_bundled_query_has_an_expected_table() -> None:
     assert {name for name, _ in EXPECTED} == set(bundled_queries())
 
