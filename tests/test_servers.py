@@ -241,3 +241,11 @@ def test_the_real_sample_answers_as_on_the_embedded_store(
             assert remote == answer(["--store", str(store)], name, binds, fmt), (name, fmt)
     everything = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     assert count(fresh_server, PFOCR_TRIPLES) >= count(store, everything) > 6588
+
+
+def test_a_user_without_a_password_is_a_usage_error(converted: Path) -> None:
+    """No PFOCR_RDF_PASSWORD and no terminal to ask on: a clear error, nothing sent."""
+    args = ["--endpoint", "http://127.0.0.1:9/store", "--user", "dba"]
+    code, _, err = invoke("load", str(converted / "pfocr.nq"), *args)
+    assert code == 2 and "--user dba: give the password in PFOCR_RDF_PASSWORD" in err
+    assert "cannot reach" not in err
