@@ -144,11 +144,14 @@ def query(
 
     Raises FileNotFoundError for a store folder that does not exist, ValueError (a
     ``QueryError``) for a query that cannot be found, parsed or evaluated, and
-    ``StoreError`` when the store or endpoint cannot be reached.
+    ``StoreError`` when the store or endpoint cannot be reached. An endpoint's row cap that
+    cut the answer is a warning.
     """
     text = with_bindings(resolve_query(query), {n: _binding(v) for n, v in bindings.items()})
     if isinstance(store, str) and store.startswith(("http://", "https://")):
-        data = query_endpoint(store, text, "json")
+        data = query_endpoint(
+            store, text, "json", notify=lambda cut: warnings.warn(cut, stacklevel=3)
+        )
     elif isinstance(store, ox.Store):
         data = query_store(store, text, "json")
     else:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from helpers import EXAMPLES, Server, oxigraph_server, virtuoso_server
 from test_store import EXPECTED, updated_release
 
+import converter
 from converter.cli import cli
 from converter.query import rows_from_json
 from converter.store import StoreError, _Remote
@@ -199,6 +200,9 @@ def test_a_row_cap_is_reported(loaded_server: Server) -> None:
     assert f"cut the answer at {MAX_ROWS} rows, its row cap (X-SPARQL-MaxRows)" in err
     code, out, err = invoke(*args, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 10")
     assert code == 0 and out.count(b"\r\n") == 11 and err == ""
+    with pytest.warns(UserWarning, match=f"cut the answer at {MAX_ROWS} rows"):
+        rows = converter.query(loaded_server.query, "SELECT ?s WHERE { ?s ?p ?o }")
+    assert len(rows) == MAX_ROWS
 
 
 def test_ask_and_construct_as_on_the_embedded_store(loaded_server: Server, store: Path) -> None:
