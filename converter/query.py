@@ -2,8 +2,8 @@
 
 A query is SPARQL text, a ``.rq`` file, or the name of a bundled query (``queries/``).
 ``--bind name=value`` pre-binds variables through a trailing ``VALUES`` clause, which every
-SPARQL 1.1 engine understands. Results come in the W3C formats (CSV, TSV, JSON) from the
-engine itself, or as a table on the terminal.
+SPARQL 1.1 engine understands. Results come in the W3C formats (CSV, TSV, JSON), written by
+pyoxigraph for the embedded store and an endpoint alike, or as a table on the terminal.
 """
 
 from __future__ import annotations
