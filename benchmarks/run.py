@@ -8,6 +8,7 @@ and run every bundled query. Prints records/s, ms per record, peak RSS, the rati
 baseline, and a per-stage profile; the last line is the throughput ratio.
 
 usage: python benchmarks/run.py [--sizes 1000 10000 100000] [--jobs N] [--workdir DIR]
+       [--virtuoso]
 """
 
 from __future__ import annotations
@@ -128,10 +129,17 @@ def count_lines(path: Path) -> int:
 
 
 def bench_size(
-    workdir: Path, size: int, formats: list[str], jobs: int, batch_size: int, baseline: bool
+    workdir: Path,
+    size: int,
+    formats: list[str],
+    jobs: int,
+    batch_size: int,
+    baseline: bool,
+    virtuoso: bool = False,
 ) -> list[dict[str, float | str]]:
     """One row per output-format set: convert (ours, each set; then the baseline once), load
-    the run that wrote N-Quads into a new store, and run the bundled queries on it."""
+    the run that wrote N-Quads into a new store, and run the bundled queries on it (with
+    ``virtuoso``, also load it into Virtuoso both ways)."""
     folder = corpus(workdir, size)
     rows: list[dict[str, float | str]] = []
     for fmt in formats:
@@ -169,6 +177,8 @@ def bench_size(
     with_quads = [r for r in rows if "nq" in str(r["formats"]).split(",")]
     if with_quads:
         with_quads[0].update(store_figures(workdir, size, Path(str(with_quads[0]["out"])), folder))
+        if virtuoso:
+            with_quads[0].update(virtuoso_times(workdir, size, Path(str(with_quads[0]["out"]))))
     return rows
 
 
@@ -191,6 +201,43 @@ def store_figures(workdir: Path, size: int, out: Path, folder: Path) -> dict[str
     row.update(query_times(store, folder))
     row.update(release_times(workdir, size, folder, store))
     return row
+
+
+def virtuoso_times(workdir: Path, size: int, out: Path) -> dict[str, float]:
+    """Seconds to load ``out/pfocr.nq`` into a new Virtuoso database through the Graph Store
+    Protocol (``pfocr-rdf load --endpoint``), and with Virtuoso's bulk loader (``ld_dir`` and
+    ``rdf_loader_run``), each until a checkpoint has made it durable."""
+    sys.path.insert(0, str(PROJECT / "tests"))
+    from helpers import virtuoso_server
+
+    from converter.store import PASSWORD_VARIABLE
+    from converter.vocab import SHARED_GRAPH
+
+    nquads = out / "pfocr.nq"
+    times: dict[str, float] = {}
+    for way in ("protocol", "bulk"):
+        database = workdir / f"virtuoso-{size}-{way}"
+        shutil.rmtree(database, ignore_errors=True)
+        database.mkdir()
+        with virtuoso_server(database, allowed=out) as server:
+            sql = ["isql-vt", f"127.0.0.1:{server.sql_port}", "dba", "dba"]
+            if way == "protocol":
+                load = [str(BIN / "pfocr-rdf"), "load", str(nquads), "--endpoint", server.store]
+                env = {**os.environ, PASSWORD_VARIABLE: "dba"}
+                start = time.perf_counter()
+                subprocess.run(
+                    [*load, "--user", "dba"], check=True, env=env, stdout=subprocess.DEVNULL
+                )
+                subprocess.run([*sql, "exec=checkpoint;"], check=True, stdout=subprocess.DEVNULL)
+            else:
+                bulk = (
+                    f"ld_dir('{out}', 'pfocr.nq', '{SHARED_GRAPH}'); rdf_loader_run(); checkpoint;"
+                )
+                start = time.perf_counter()
+                subprocess.run([*sql, f"exec={bulk}"], check=True, stdout=subprocess.DEVNULL)
+            times[f"virtuoso_{way}_s"] = time.perf_counter() - start
+        shutil.rmtree(database, ignore_errors=True)
+    return times
 
 
 def release_times(workdir: Path, size: int, folder: Path, store: Path) -> dict[str, float]:
@@ -426,6 +473,11 @@ def main() -> None:
         default=10_000,
         help="skip the baseline for larger corpora (it needs over an hour at 100k)",
     )
+    parser.add_argument(
+        "--virtuoso",
+        action="store_true",
+        help="also load the N-Quads into Virtuoso: by the protocol and by its bulk loader",
+    )
     parser.add_argument("--profile-records", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=None, help="pfocr-rdf --batch-size")
     parser.add_argument(
@@ -450,7 +502,7 @@ def main() -> None:
     for size in args.sizes:
         baseline = size <= args.no_baseline_above
         for row in bench_size(
-            args.workdir, size, args.formats, args.jobs, args.batch_size, baseline
+            args.workdir, size, args.formats, args.jobs, args.batch_size, baseline, args.virtuoso
         ):
             rows.append(row)
             print(table_row(row), flush=True)
@@ -473,6 +525,13 @@ def main() -> None:
                 f"{float(r['update_s']):.2f} s against {float(r['load_s']):.1f} s to build it "
                 f"({float(r['load_s']) / float(r['update_s']):.1f}x)"
             )
+    for r in (r for r in rows if "virtuoso_bulk_s" in r):
+        protocol, bulk = float(r["virtuoso_protocol_s"]), float(r["virtuoso_bulk_s"])
+        print(
+            f"Virtuoso at {r['size']:.0f} records ({r['quads']:.0f} quads): pfocr-rdf load "
+            f"--endpoint {protocol:.1f} s, bulk loader {bulk:.1f} s "
+            f"(protocol / bulk loader: {protocol / bulk:.2f}x)"
+        )
     synthetic = stage_profile([corpus(args.workdir, 1000)], args.profile_records, args.batch_size)
     real_folders = [f for f in REAL if (f / "_figures").is_dir()]
     real = (

@@ -147,8 +147,8 @@ def query(
 
     Raises FileNotFoundError for a store folder that does not exist, ValueError (a
     ``QueryError``) for a query that cannot be found, parsed or evaluated or a binding of a
-    variable it does not have, and
-    ``StoreError`` when the store or endpoint cannot be reached.
+    variable it does not have, and ``StoreError`` when the store or endpoint cannot be
+    reached. An endpoint's row cap that cut the answer is a warning.
     """
     endpoint = isinstance(store, str) and store.startswith(("http://", "https://"))
     text = prepare(
@@ -156,7 +156,9 @@ def query(
     )
     if endpoint:
         assert isinstance(store, str)
-        data = query_endpoint(store, text, "json")
+        data = query_endpoint(
+            store, text, "json", notify=lambda cut: warnings.warn(cut, stacklevel=3)
+        )
     elif isinstance(store, ox.Store):
         data = query_store(store, text, "json")
     else:

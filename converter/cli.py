@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -44,7 +45,14 @@ from .query import (
 )
 from .read import check_inputs
 from .report import counted, rejection_lines, shacl_digest
-from .store import StoreError, load_file, load_into_endpoint, load_into_store
+from .store import (
+    PASSWORD_VARIABLE,
+    Credentials,
+    StoreError,
+    load_file,
+    load_into_endpoint,
+    load_into_store,
+)
 from .validate import DEFAULT_ENGINE, ENGINES, resolve_engine_name
 from .vocab import compact
 from .write import DEFAULT_FORMATS, REJECTS_FILE, output_formats
@@ -156,6 +164,31 @@ batch_size_option = click.option(
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
     help="Records a worker converts per task.",
+)
+
+
+def _credentials(user: str | None) -> Credentials | None:
+    """The account to reach a server with: the password from the environment, else asked
+    on the terminal."""
+    if user is None:
+        return None
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is None and sys.stdin.isatty():
+        password = getpass.getpass(f"password of {user}: ")
+    if password is None:
+        raise click.UsageError(f"--user {user}: give the password in {PASSWORD_VARIABLE}")
+    return Credentials(user, password)
+
+
+def _notify(message: str) -> None:
+    click.echo(message, err=True)
+
+
+user_option = click.option(
+    "--user",
+    metavar="USER",
+    help=f"The server account (Basic or Digest, as it asks); password from {PASSWORD_VARIABLE}, "
+    "else asked on the terminal.",
 )
 
 
@@ -349,7 +382,10 @@ def validate(
     metavar="URL",
     help="A SPARQL 1.1 Graph Store HTTP Protocol endpoint, e.g. http://127.0.0.1:7878/store.",
 )
-def load(files: tuple[Path, ...], store_dir: Path | None, endpoint: str | None) -> None:
+@user_option
+def load(
+    files: tuple[Path, ...], store_dir: Path | None, endpoint: str | None, user: str | None
+) -> None:
     """Load RDF files (.nq, .trig, .nt, .ttl, .jsonld; each also .gz) into a store.
 
     Each figure's named graph replaces the one already stored, so reloading the same records
@@ -362,9 +398,14 @@ def load(files: tuple[Path, ...], store_dir: Path | None, endpoint: str | None) 
             stats = load_into_store(store_dir, [load_file(f) for f in files])
         else:
             assert endpoint is not None
-            stats = load_into_endpoint(endpoint, [load_file(f) for f in files])
+            credentials = _credentials(user)
+            with _interrupts():
+                stats = load_into_endpoint(endpoint, [load_file(f) for f in files], credentials)
     except StoreError as err:
         raise click.ClickException(str(err)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: running the same command again completes the load", err=True)
+        sys.exit(130)
     click.echo(stats.line())
 
 
@@ -410,6 +451,7 @@ def _bindings(
     "(ttl, nt; ttl when not given).",
 )
 @click.option("--list", "list_queries", is_flag=True, help="List the bundled queries.")
+@user_option
 def query(
     query: str | None,
     store_dir: Path | None,
@@ -417,6 +459,7 @@ def query(
     bindings: dict[str, str],
     fmt: str,
     list_queries: bool,
+    user: str | None,
 ) -> None:
     """Run a SPARQL query: SPARQL text, a .rq file, or a bundled query's name.
 
@@ -444,12 +487,12 @@ def query(
             data = query_store(store_dir, text, wire)
         else:
             assert endpoint is not None
-            data = query_endpoint(endpoint, text, wire)
+            data = query_endpoint(endpoint, text, wire, _credentials(user), _notify)
     except BindError as err:
         raise click.UsageError(str(err)) from None
     except (QueryError, StoreError) as err:
         raise click.ClickException(str(err)) from None
-    if fmt != "table":  # the engine's bytes, untouched (W3C CSV lines end in CRLF)
+    if fmt != "table":  # the W3C form as pyoxigraph writes it (CSV lines end in CRLF)
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

@@ -2,14 +2,15 @@
 
 A query is SPARQL text, a ``.rq`` file, or the name of a bundled query (``queries/``).
 ``--bind name=value`` pre-binds variables through a trailing ``VALUES`` clause, which every
-SPARQL 1.1 engine understands. Results come in the W3C formats (CSV, TSV, JSON) from the
-engine itself, or as a table on the terminal.
+SPARQL 1.1 engine understands. Results come in the W3C formats (CSV, TSV, JSON), written by
+pyoxigraph for the embedded store and an endpoint alike, or as a table on the terminal.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .resources import data_files
-from .store import StoreError, http_session, open_store, send
+from .store import Credentials, StoreError, http_session, open_store, send
 from .vocab import QUERY_PREFIXES
 
 RESULT_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
@@ -318,12 +319,14 @@ def query_store(store_dir: Path | ox.Store, query: str, fmt: str) -> bytes:
         raise QueryError(f"the query cannot be evaluated: {err}") from None
 
 
-def _serialized(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, fmt: str) -> bytes:
+def _serialized(
+    results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple], fmt: str
+) -> bytes:
     """Query results in ``fmt`` (solutions are evaluated as they are serialized)."""
-    if isinstance(results, ox.QueryTriples):
+    if isinstance(results, (ox.QueryTriples, list)):
         if fmt not in GRAPH_FORMATS:
             raise QueryError("a CONSTRUCT/DESCRIBE query gives RDF: use --format ttl or nt")
-        data = results.serialize(format=GRAPH_FORMATS[fmt][1])
+        data = ox.serialize(results, format=GRAPH_FORMATS[fmt][1])
     else:
         if fmt not in RESULT_FORMATS:
             raise QueryError(
@@ -334,10 +337,25 @@ def _serialized(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, 
     return data
 
 
-def query_endpoint(endpoint: str, query: str, fmt: str) -> bytes:
-    """Run ``query`` on a SPARQL 1.1 endpoint (protocol: POST, form-encoded)."""
-    media = {**RESULT_FORMATS, **GRAPH_FORMATS}[fmt][0]
-    with http_session(retry_reads=False) as session:
+ASK_VARIABLE = "__ASK_RETVAL"
+"""The variable of the one row by which Virtuoso answers an ASK query in SPARQL JSON."""
+ROW_CAP_HEADER = "X-SPARQL-MaxRows"
+"""The header by which Virtuoso says it cut an answer at its ResultSetMaxRows."""
+
+
+def query_endpoint(
+    endpoint: str,
+    query: str,
+    fmt: str,
+    credentials: Credentials | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> bytes:
+    """Run ``query`` on a SPARQL 1.1 endpoint (protocol: POST, form-encoded); the answer,
+    asked as SPARQL JSON results (or N-Triples), written in ``fmt`` as the embedded store
+    writes it. A row cap the endpoint signals is told to ``notify``."""
+    graph = fmt in GRAPH_FORMATS
+    media = GRAPH_FORMATS["nt"][0] if graph else RESULT_FORMATS["json"][0]
+    with http_session(retry_reads=False, credentials=credentials) as session:
         try:
             response = send(
                 session, "POST", endpoint, data={"query": query}, headers={"Accept": media}
@@ -346,7 +364,40 @@ def query_endpoint(endpoint: str, query: str, fmt: str) -> bytes:
             if "HTTP 400" in str(err):
                 raise QueryError(f"the endpoint refused the query: {err}") from None
             raise
-    return response.content
+    cap = response.headers.get(ROW_CAP_HEADER)
+    if cap is not None and notify is not None:
+        notify(
+            f"the endpoint cut the answer at {cap} rows, its row cap ({ROW_CAP_HEADER}): "
+            "page with LIMIT and OFFSET, or raise the cap"
+        )
+    try:
+        if graph:
+            triples = list(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
+            return _serialized(triples, fmt)
+        results = ox.parse_query_results(
+            _w3c_json(response.content), format=ox.QueryResultsFormat.JSON
+        )
+        return _serialized(results, fmt)
+    except (SyntaxError, ValueError) as err:
+        raise QueryError(f"{endpoint} answered with results that cannot be read: {err}") from None
+
+
+def _w3c_json(data: bytes) -> bytes:
+    """SPARQL JSON results in the W3C form, from Virtuoso's: its ``typed-literal`` terms
+    as ``literal``, its blank node ids (``nodeID://b1``) as valid ids, and its answer to an
+    ASK (``__ASK_RETVAL``: a row of 1, else none) as a boolean."""
+    results: dict[str, Any] = json.loads(data)
+    bindings = results.get("results", {}).get("bindings", [])
+    if results.get("head", {}).get("vars") == [ASK_VARIABLE] and len(bindings) <= 1:
+        true = bool(bindings) and bindings[0][ASK_VARIABLE]["value"] != "0"
+        return json.dumps({"head": {}, "boolean": true}).encode()
+    for binding in bindings:
+        for term in binding.values():
+            if term.get("type") == "typed-literal":
+                term["type"] = "literal"
+            elif term.get("type") == "bnode":
+                term["value"] = re.sub(r"[^A-Za-z0-9]", "_", term["value"])
+    return json.dumps(results).encode()
 
 
 def rows_from_json(data: bytes) -> tuple[list[str], list[list[str]]]:

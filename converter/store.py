@@ -3,7 +3,9 @@
 Each figure is its own named graph (its IRI). Loading a file first removes the named graphs
 it holds, so reloading the same records replaces them instead of duplicating them. Remote
 stores are written through the SPARQL 1.1 Graph Store HTTP Protocol: one PUT per named graph
-(``?graph=<figure IRI>``), triples outside any named graph POSTed to ``?default``.
+(``?graph=<figure IRI>``); triples outside any named graph go to named graphs of their own
+(``SHARED_GRAPH``), and a note on the server (``LOADED_GRAPH``) lets the next load send only
+what changed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -21,12 +23,21 @@ import pyoxigraph as ox
 import requests
 import xxhash
 from requests.adapters import HTTPAdapter
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .describe import DATASET
 from .report import counted
-from .vocab import figid_of
+from .vocab import (
+    LOADED_GRAPH,
+    PFOCR,
+    PROBE_GRAPH,
+    RDFS,
+    SHARED_GRAPH,
+    figid_of,
+    shared_graph,
+)
 from .write import DESCRIPTION_FILE, GZIP, GZIP_MAGIC, INDEX_END, INDEX_SUFFIX, open_rdf
 
 RETRIES = 5
@@ -100,12 +111,14 @@ class GraphChanges:
     unchanged: int = 0
     shared_added: int = 0
     shared_removed: int = 0
+    shared_unit: str = "facts"
+    """What shared_added and shared_removed count: facts, or (on a server) their graphs."""
 
     def line(self) -> str:
         return (
             f"figure graphs: {self.added} added, {self.replaced} replaced, {self.removed} "
-            f"removed, {self.unchanged} unchanged; shared facts: {self.shared_added} added, "
-            f"{self.shared_removed} removed"
+            f"removed, {self.unchanged} unchanged; shared {self.shared_unit}: "
+            f"{self.shared_added} added, {self.shared_removed} removed"
         )
 
 
@@ -402,10 +415,43 @@ def _load_transactions(store: ox.Store, files: Sequence[LoadFile]) -> LoadStats:
     return stats
 
 
-def http_session(*, retry_reads: bool = True) -> requests.Session:
+PASSWORD_VARIABLE = "PFOCR_RDF_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The account a server is reached with (the password is never shown)."""
+
+    user: str
+    password: str = field(repr=False)
+
+
+class Session(requests.Session):
+    """A session that, once a server answers 401, authenticates as that answer's
+    ``WWW-Authenticate`` asks (Digest or Basic) with ``credentials``."""
+
+    def __init__(self, credentials: Credentials | None) -> None:
+        super().__init__()
+        self.credentials = credentials
+
+    def authenticate(self, challenge: requests.Response) -> bool:
+        """Take up the scheme ``challenge`` (a 401) asks for; False if none can be used."""
+        if self.credentials is None or self.auth is not None:
+            return False
+        scheme = challenge.headers.get("WWW-Authenticate", "").split(" ", 1)[0].lower()
+        user, password = self.credentials.user, self.credentials.password
+        if scheme == "digest":
+            self.auth = HTTPDigestAuth(user, password)
+        elif scheme == "basic":
+            self.auth = HTTPBasicAuth(user, password)
+        return self.auth is not None
+
+
+def http_session(*, retry_reads: bool = True, credentials: Credentials | None = None) -> Session:
     """A session that retries connection errors and 5xx answers with exponential backoff;
     without ``retry_reads``, a request the endpoint accepted but did not answer in time is
-    not sent again (a query that timed out would only time out again)."""
+    not sent again (a query that timed out would only time out again). It authenticates
+    with ``credentials`` when the server asks."""
     retry = Retry(
         total=RETRIES,
         connect=RETRIES,
@@ -416,26 +462,54 @@ def http_session(*, retry_reads: bool = True) -> requests.Session:
         allowed_methods=None,  # PUT replaces a whole graph: retrying it is safe
         raise_on_status=False,
     )
-    session = requests.Session()
+    session = Session(credentials)
     session.mount("http://", HTTPAdapter(max_retries=retry))
     session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
 
 
-def send(session: requests.Session, method: str, url: str, **kwargs: object) -> requests.Response:
-    """One HTTP request with retries; a clear StoreError on failure or an HTTP error."""
+def send(
+    session: Session, method: str, url: str, *, missing_ok: bool = False, **kwargs: object
+) -> requests.Response:
+    """One HTTP request with retries, authenticated if the server asks; a clear StoreError on
+    failure or an HTTP error (but for 404 when ``missing_ok``)."""
+    response = _request(session, method, url, **kwargs)
+    if response.status_code == 401 and session.authenticate(response):
+        response = _request(session, method, url, **kwargs)
+    if response.status_code == 404 and missing_ok:
+        return response
+    if response.status_code >= 400:
+        body = response.text.strip().replace("\n", " ")[:500]
+        detail = f": {body}" if body else ""
+        hint = _refusal_hint(response.status_code, session.credentials)
+        raise StoreError(
+            f"{method} {url}: HTTP {response.status_code} {response.reason}{detail}{hint}"
+        )
+    return response
+
+
+def _refusal_hint(status: int, credentials: Credentials | None) -> str:
+    """What to do about a refusal (401: who to be; 403: what to grant)."""
+    if status == 401:
+        if credentials is None:
+            return (
+                f" (the server asks for an account: --user USER, password in {PASSWORD_VARIABLE})"
+            )
+        return f" (the user {credentials.user} was refused: is the password right?)"
+    if status == 403:
+        return " (this account may not do that here: see docs/servers.md for what to grant)"
+    return ""
+
+
+def _request(session: Session, method: str, url: str, **kwargs: object) -> requests.Response:
     try:
-        response = session.request(method, url, timeout=TIMEOUT_SECONDS, **kwargs)  # type: ignore[arg-type]
+        return session.request(method, url, timeout=TIMEOUT_SECONDS, **kwargs)  # type: ignore[arg-type]
     except requests.RequestException as err:
         if _timed_out(err):
             raise StoreError(
                 f"{method} {url}: the endpoint gave no answer within {TIMEOUT_SECONDS} s"
             ) from None
         raise StoreError(f"{method} {url}: cannot reach the endpoint: {err}") from None
-    if response.status_code >= 400:
-        body = response.text.strip().replace("\n", " ")[:500]
-        raise StoreError(f"{method} {url}: HTTP {response.status_code} {response.reason}: {body}")
-    return response
 
 
 def _timed_out(err: requests.RequestException) -> bool:
@@ -461,37 +535,176 @@ def _graph_groups(
         yield current, run
 
 
-def load_into_endpoint(endpoint: str, files: Sequence[LoadFile]) -> LoadStats:
-    """Write ``files`` to a Graph Store Protocol endpoint: one PUT per named graph (the first
-    run of a graph replaces it, a later run adds to it), default-graph triples POSTed in
-    batches."""
-    stats = LoadStats()
+def load_into_endpoint(
+    endpoint: str, files: Sequence[LoadFile], credentials: Credentials | None = None
+) -> LoadStats:
+    """Write ``files`` to a Graph Store Protocol endpoint, after a probe write shows it may.
+
+    Each named graph is PUT (the first run of a graph replaces it, a later run adds to it);
+    default-graph triples go to named graphs of their own (a server may have no writable
+    default graph): an N-Quads output of ``convert`` with its graph index puts the shared
+    facts each record first stated in ``SHARED_GRAPH/<figid>`` and updates the server by
+    what changed since the load the server's ``LOADED_GRAPH`` notes; other files' are
+    POSTed to ``SHARED_GRAPH``.
+    """
     start = time.perf_counter()
-    written: set[str] = set()
-    default: list[ox.Triple] = []
-    with http_session() as session:
-
-        def send_triples(method: str, params: dict[str, str], triples: list[ox.Triple]) -> None:
-            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-            headers = {"Content-Type": NTRIPLES}
-            send(session, method, endpoint, params=params, data=body, headers=headers)
-            stats.quads += len(triples)
-
-        for file in files:
-            for graph, quads in _graph_groups(_parse(file)):
-                triples = [q.triple for q in quads]
-                if isinstance(graph, ox.NamedNode):
-                    method = "POST" if graph.value in written else "PUT"
-                    stats.graphs += method == "PUT"
-                    written.add(graph.value)
-                    send_triples(method, {"graph": graph.value}, triples)
-                else:
-                    default.extend(triples)
-                    if len(default) >= TRANSACTION_QUADS:
-                        send_triples("POST", {"default": ""}, default)
-                        default = []
-            stats.files += 1
-        if default:
-            send_triples("POST", {"default": ""}, default)
+    indexed = [file for file in files if file.index is not None]
+    run = _Run.of(indexed[0]) if len(indexed) == 1 else None
+    with http_session(credentials=credentials) as session:
+        _probe(session, endpoint)
+        remote = _Remote(session, endpoint)
+        try:
+            stats = remote.update(run, remote.loaded()) if run is not None else LoadStats()
+            stats.files = len(files)
+            for file in files:
+                if run is None or file is not run.file:
+                    remote.load(file, stats)
+        except StoreError as err:
+            raise StoreError(
+                f"{err}\n{remote.written} graphs were written before this failure (the server "
+                "may hold part of the load): running the same command again completes it"
+            ) from None
     stats.seconds = time.perf_counter() - start
     return stats
+
+
+def _probe(session: Session, endpoint: str) -> None:
+    """Write and delete a one-triple graph, so that a refusal (no account, no permission, a
+    request the server does not take) comes before any figure graph is written."""
+    graph = {"graph": PROBE_GRAPH}
+    triple = f'<{PROBE_GRAPH}> <{RDFS}comment> "pfocr-rdf checks it may write here" .\n'
+    try:
+        send(session, "PUT", endpoint, params=graph, data=triple.encode(), headers=_NT)
+        send(session, "DELETE", endpoint, params=graph, missing_ok=True)
+    except StoreError as err:
+        raise StoreError(f"{err}\nnothing was loaded") from None
+
+
+_NT = {"Content-Type": NTRIPLES}
+GRAPH_DIGEST = f"{PFOCR}graphDigest"
+PENDING = "pending"
+"""The digest noted for a graph a load is about to write for the first time."""
+
+
+class _Remote:
+    """The graphs of one endpoint, written through the Graph Store Protocol."""
+
+    def __init__(self, session: Session, endpoint: str) -> None:
+        self.session, self.endpoint = session, endpoint
+        self.written = 0
+
+    def write(self, method: str, graph: str, body: bytes) -> None:
+        """PUT (replace) or POST (add to) ``graph`` with N-Triples ``body``."""
+        send(self.session, method, self.endpoint, params={"graph": graph}, data=body, headers=_NT)
+        self.written += method == "PUT"
+
+    def delete(self, graph: str) -> None:
+        send(self.session, "DELETE", self.endpoint, params={"graph": graph}, missing_ok=True)
+
+    def loaded(self) -> dict[str, str]:
+        """What the server's ``LOADED_GRAPH`` says the last load wrote: a digest per graph
+        (empty when the server has no such note)."""
+        headers = {"Accept": NTRIPLES}
+        params = {"graph": LOADED_GRAPH}
+        response = send(
+            self.session, "GET", self.endpoint, params=params, headers=headers, missing_ok=True
+        )
+        if response.status_code == 404:
+            return {}
+        try:
+            triples = ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)
+            return {
+                t.subject.value: t.object.value
+                for t in triples
+                if t.predicate.value == GRAPH_DIGEST and isinstance(t.subject, ox.NamedNode)
+            }
+        except SyntaxError:
+            return {}  # a damaged note: every graph is written again
+
+    def update(self, run: _Run, loaded: dict[str, str]) -> LoadStats:
+        """Bring the server from what ``loaded`` notes to ``run``: PUT each figure graph and
+        shared-facts graph whose digest changed or that is new, DELETE those of records that
+        are gone, then note the new digests. The new graphs are noted first (as pending), so
+        that a load stopped midway leaves none the next load does not know of."""
+        stats, counts = LoadStats(), GraphChanges(shared_unit="fact graphs")
+        digests: dict[str, str] = {}
+        new = [f for f in run.spans if f not in loaded]
+        new += [_shared_graph_of(f) for f in new if run.spans[f].shared[1]]
+        if new:
+            self.write("POST", LOADED_GRAPH, _note(dict.fromkeys(new, PENDING)))
+        try:
+            with open(run.file.path, "rb") as data:
+                for figure, span in run.spans.items():
+                    digests[figure] = span.digest
+                    if loaded.get(figure) == span.digest:
+                        counts.unchanged += 1
+                    else:
+                        self._put_triples(figure, _read_span(data, span.own), stats)
+                        stats.graphs += 1
+                        known = loaded.get(figure, PENDING) != PENDING
+                        counts.added += not known
+                        counts.replaced += known
+                    shared = _read_span(data, span.shared)
+                    if shared:
+                        graph = _shared_graph_of(figure)
+                        digest = xxhash.xxh3_128_hexdigest(shared)
+                        digests[graph] = digest
+                        if loaded.get(graph) != digest:
+                            self._put_triples(graph, shared, stats)
+                            counts.shared_added += 1
+        except OSError as err:
+            raise StoreError(f"{run.file.path}: cannot read: {err}") from None
+        for graph in loaded.keys() - digests.keys():
+            self.delete(graph)
+            if figid_of(graph):
+                counts.removed += 1
+            else:
+                counts.shared_removed += 1
+        self.write("PUT", LOADED_GRAPH, _note(digests))
+        stats.update = counts
+        return stats
+
+    def _put_triples(self, graph: str, lines: bytes, stats: LoadStats) -> None:
+        """PUT N-Quads or N-Triples lines (one graph's) as the triples of ``graph``."""
+        try:
+            quads = ox.parse(lines, format=ox.RdfFormat.N_QUADS)
+            triples = [q.triple for q in quads]
+        except SyntaxError as err:
+            raise StoreError(f"not valid N-Quads where the graph index points: {err}") from None
+        self.write("PUT", graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+        stats.quads += len(triples)
+
+    def load(self, file: LoadFile, stats: LoadStats) -> None:
+        """Write ``file``: each named graph PUT (later runs of it POSTed), default-graph
+        triples POSTed to ``SHARED_GRAPH`` in batches."""
+        written: set[str] = set()
+        default: list[ox.Triple] = []
+
+        def send_triples(method: str, graph: str, triples: list[ox.Triple]) -> None:
+            self.write(method, graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+            stats.quads += len(triples)
+
+        for graph, quads in _graph_groups(_parse(file)):
+            triples = [q.triple for q in quads]
+            if isinstance(graph, ox.NamedNode):
+                method = "POST" if graph.value in written else "PUT"
+                stats.graphs += method == "PUT"
+                written.add(graph.value)
+                send_triples(method, graph.value, triples)
+            else:
+                default.extend(triples)
+                if len(default) >= TRANSACTION_QUADS:
+                    send_triples("POST", SHARED_GRAPH, default)
+                    default = []
+        if default:
+            send_triples("POST", SHARED_GRAPH, default)
+
+
+def _shared_graph_of(figure: str) -> str:
+    """On a server, the graph of the shared facts the figure ``figure`` stated first."""
+    return shared_graph(figid_of(figure) or figure)
+
+
+def _note(digests: dict[str, str]) -> bytes:
+    """The N-Triples of ``LOADED_GRAPH`` noting ``digests`` (graph IRI -> digest)."""
+    return "".join(f'<{g}> <{GRAPH_DIGEST}> "{d}" .\n' for g, d in digests.items()).encode()

@@ -49,6 +49,13 @@ PREFIXES: dict[str, str] = {
 """Prefixes written into Turtle / TriG output (``schema:`` deliberately http, pitfall 8)."""
 
 FIGURE_BASE = "https://pfocr.wikipathways.org/figures/"
+SHARED_GRAPH = "https://pfocr.wikipathways.org/rdf/shared"
+"""On a SPARQL server, the named graph of the shared facts (a server may have no writable
+default graph); those a record first stated go to ``SHARED_GRAPH/<figid>``."""
+LOADED_GRAPH = "https://pfocr.wikipathways.org/rdf/loaded"
+"""On a SPARQL server, the named graph noting each graph a load wrote with its digest."""
+PROBE_GRAPH = "https://pfocr.wikipathways.org/rdf/probe"
+"""On a SPARQL server, the graph written and deleted to learn whether a load may write."""
 CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
 PMC_SITE = "https://www.ncbi.nlm.nih.gov"
 
@@ -126,6 +133,11 @@ def wikipathways_iri(wpid: str) -> str:
 
 def ndex_iri(uuid: str) -> str:
     return f"https://www.ndexbio.org/viewer/networks/{token(uuid)}"
+
+
+def shared_graph(figid: str) -> str:
+    """On a SPARQL server, the graph of the shared facts the record ``figid`` first stated."""
+    return f"{SHARED_GRAPH}/{token(figid)}"
 
 
 def figid_of(iri: str) -> str | None:

@@ -1,4 +1,5 @@
-"""Fixtures: the real sample (skipped when absent) and a network that refuses connections."""
+"""Fixtures: the real sample (skipped when absent), a network that refuses connections, and
+the examples converted and loaded into an embedded store."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLE
+from click.testing import CliRunner
+from helpers import EXAMPLES, SAMPLE
+
+from converter.cli import cli
 
 
 @pytest.fixture
@@ -32,3 +36,25 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     yield attempts
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The examples converted to N-Quads and Turtle."""
+    out = tmp_path_factory.mktemp("examples-out")
+    args = ["convert", str(EXAMPLES), "-o", str(out), "-f", "nq,ttl", "-q"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def store(converted: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Those N-Quads loaded into a new embedded store."""
+    folder = tmp_path_factory.mktemp("store") / "db"
+    args = ["load", str(converted / "pfocr.nq"), "--store", str(folder)]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    # 521 distinct triples; the facts about genes, a taxon and a paper that two or three
+    # figures share are in the default graph once
+    assert result.exit_code == 0 and "521 quads in 4 named graphs" in result.output, result.output
+    return folder

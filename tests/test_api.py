@@ -5,7 +5,6 @@ from __future__ import annotations
 import doctest
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from click.testing import CliRunner
-from helpers import EXAMPLES, PROJECT, record_text, report_findings
-from test_store import EXPECTED, free_port, oxigraph_binary, wait_until_listening
+from helpers import EXAMPLES, PROJECT, oxigraph_server, record_text, report_findings
+from test_store import EXPECTED
 
 import converter
 from converter.cli import cli
@@ -173,16 +172,8 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def endpoint(store_dir: Path) -> Iterator[str]:
     """A read-only ``oxigraph serve`` of that store on 127.0.0.1 and a free port."""
-    port = free_port()
-    command = [oxigraph_binary(), "serve-read-only", "--location", str(store_dir)]
-    address = ["--bind", f"127.0.0.1:{port}", "--union-default-graph"]
-    process = subprocess.Popen([*command, *address], stderr=subprocess.DEVNULL)
-    try:
-        wait_until_listening(port, process)
-        yield f"http://127.0.0.1:{port}/query"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with oxigraph_server(store_dir, read_only=True) as server:
+        yield server.query
 
 
 @pytest.mark.parametrize(("name", "binds"), list(EXPECTED))

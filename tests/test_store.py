@@ -5,16 +5,13 @@ from __future__ import annotations
 import re
 import shutil
 import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from helpers import EXAMPLES, PROJECT, record_text
+from helpers import EXAMPLES, PROJECT, free_port, record_text, running
 
 from converter.cli import cli
 from converter.describe import DATASET
@@ -131,24 +128,6 @@ def rows(target: list[str], name: str, binds: tuple[str, ...]) -> list[list[str]
     code, out = invoke(*args)
     assert code == 0, out
     return rows_from_json(out.encode())[1]
-
-
-@pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("examples-out")
-    code, text = invoke("convert", str(EXAMPLES), "-o", str(out), "-f", "nq,ttl", "-q")
-    assert code == 0, text
-    return out
-
-
-@pytest.fixture(scope="module")
-def store(converted: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("store") / "db"
-    code, text = invoke("load", str(converted / "pfocr.nq"), "--store", str(folder))
-    # 521 distinct triples; the facts about genes, a taxon and a paper that two or three
-    # figures share are in the default graph once
-    assert code == 0 and "521 quads in 4 named graphs" in text, text
-    return folder
 
 
 def test_every_bundled_query_has_an_expected_table() -> None:
@@ -298,87 +277,6 @@ def test_unknown_bundled_query(store: Path) -> None:
 # ------------------------------------------------------------------ a real SPARQL server
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_listening(port: int, process: subprocess.Popen[bytes], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"oxigraph exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("oxigraph did not start listening")
-
-
-def oxigraph_binary() -> str:
-    found = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
-    if not Path(found).exists():
-        pytest.fail("the oxigraph server (PyPI package 'oxigraph') is not installed")
-    return found
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``oxigraph serve`` on 127.0.0.1 and a free port; stopped after the tests."""
-    port = free_port()
-    location = tmp_path_factory.mktemp("oxigraph-server")
-    process = subprocess.Popen(
-        [
-            oxigraph_binary(),
-            "serve",
-            "--location",
-            str(location),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--union-default-graph",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_listening(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def loaded_server(server: str, converted: Path) -> str:
-    for _ in range(2):  # the second load replaces each graph instead of adding to it
-        code, out = invoke("load", str(converted / "pfocr.nq"), "--endpoint", f"{server}/store")
-        assert code == 0 and "521 quads in 4 named graphs" in out, out  # quads sent
-    return server
-
-
-@pytest.mark.parametrize(("name", "binds"), list(EXPECTED))
-def test_same_rows_over_http(
-    loaded_server: str, store: Path, name: str, binds: tuple[str, ...]
-) -> None:
-    remote = rows(["--endpoint", f"{loaded_server}/query"], name, binds)
-    assert remote == rows(["--store", str(store)], name, binds) == EXPECTED[(name, binds)]
-
-
-def test_http_reload_did_not_duplicate(loaded_server: str) -> None:
-    # of the 521 distinct triples, 185 are facts about shared entities (default graph):
-    # 108 before the WikiPathways terms, plus 5 for each human gene (13) and 4 for the mouse
-    # gene and each ChEBI compound (3)
-    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-    assert rows(["--endpoint", f"{loaded_server}/query"], count, ()) == [["336"]]
-
-
-def test_http_error_is_clear(server: str) -> None:
-    code, out = invoke("query", "--endpoint", f"{server}/query", "SELECT * WHERE {")
-    assert code == 1 and "the endpoint refused the query" in out and "HTTP 400" in out
-
-
 def test_unreachable_endpoint_is_clear(converted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("converter.store.BACKOFF_SECONDS", 0.01)
     url = f"http://127.0.0.1:{free_port()}/store"
@@ -404,17 +302,9 @@ def test_serve_answers_queries(store: Path, tmp_path: Path) -> None:
     shutil.copytree(store, copy)
     port = free_port()
     exe = Path(sys.executable).with_name("pfocr-rdf")
-    process = subprocess.Popen(
-        [str(exe), "serve", "--store", str(copy), "--bind", f"127.0.0.1:{port}"],
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_listening(port, process)
+    with running([str(exe), "serve", "--store", str(copy), "--bind", f"127.0.0.1:{port}"], port):
         got = rows(["--endpoint", f"http://127.0.0.1:{port}/query"], "top-genes", ())
         assert got == EXPECTED[("top-genes", ())]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_bindings_open_the_outer_where_group() -> None:
