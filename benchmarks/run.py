@@ -298,11 +298,12 @@ def stage_profile(workdir: Path, records: int, batch_size: int) -> list[tuple[st
     from converter.describe import Tally
     from converter.enrich import enrich
     from converter.expand import expand
+    from converter.formats import STREAMED_FORMATS
     from converter.model import Record
     from converter.read import _decode, _read_bytes, discover, parse_front_matter, read_sidecars
-    from converter.splice import SharedFacts
+    from converter.serialize import serialize_record
     from converter.validate import engine
-    from converter.write import STREAMED_FORMATS, OutputWriter, serialize_record
+    from converter.write import OutputWriter
 
     sources = list(discover([str(corpus(workdir, 1000))]))[:records]
     totals: dict[str, float] = {}
@@ -341,10 +342,9 @@ def stage_profile(workdir: Path, records: int, batch_size: int) -> list[tuple[st
             timed(f"validate: {name}", t)
     with tempfile.TemporaryDirectory() as folder:
         writer = OutputWriter(Path(folder), ["ttl", "nt", "nq"], validation=False)
-        facts = SharedFacts()
         t = time.perf_counter()
         for rdf in serialized:
-            writer.add_record(rdf, facts.number(rdf.shared, rdf.shared_ends)[1])
+            writer.add_record(rdf)
         timed("write (main process)", t)
         writer.close()
     return [(stage, seconds / len(serialized) * 1000) for stage, seconds in totals.items()]

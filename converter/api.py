@@ -22,7 +22,8 @@ import pyoxigraph as ox
 
 from .convert import count_outcome
 from .model import Source
-from .pipeline import BatchOptions, Converted, FigidRegister, Rejected, convert_all
+from .outcome import Converted, Rejected
+from .pipeline import BatchOptions, convert_all, deduplicated, outcomes_of
 from .query import query_endpoint, query_store, resolve_query, with_bindings
 from .read import check_inputs, discover, orphan_sidecars
 from .report import Summary
@@ -105,7 +106,7 @@ def convert(
     rejected: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     store = ox.Store()
-    for outcome in convert_all(sources, options, jobs=jobs, figids=FigidRegister()):
+    for outcome in deduplicated(outcomes_of(convert_all(sources, options, jobs=jobs))):
         count_outcome(summary, outcome)
         for finding in outcome.findings:
             findings.append({"file": outcome.source, "figid": outcome.figid, **finding.as_dict()})

@@ -25,8 +25,8 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .describe import DATASET
+from .formats import DESCRIPTION_FILE, GZIP, GZIP_MAGIC, INDEX_END, INDEX_SUFFIX, open_rdf
 from .vocab import figid_of
-from .write import DESCRIPTION_FILE, GZIP, GZIP_MAGIC, INDEX_END, INDEX_SUFFIX, open_rdf
 
 RETRIES = 5
 BACKOFF_SECONDS = 0.5
