@@ -1,5 +1,6 @@
 """Atomic outputs: files written under temporary names in OUTDIR, put in place together
-with ``os.replace`` only when complete, or all deleted."""
+with ``os.replace`` only when complete (and on disk: forced there first, the folder after),
+or all deleted."""
 
 from __future__ import annotations
 
@@ -41,8 +42,11 @@ class AtomicFiles:
         self._pending.pop(self.folder / name).unlink(missing_ok=True)
 
     def commit(self, owned: bool = False) -> list[Path]:
-        """Put every temporary file in place of its target; with ``owned``, delete the
-        files of :func:`run_files` not written (a previous run's). Returns the targets."""
+        """Force every temporary file to disk, put each in place of its target, then force
+        the folder to disk; with ``owned``, delete the files of :func:`run_files` not
+        written (a previous run's). Returns the targets."""
+        for temp in self._pending.values():
+            _force_to_disk(temp)
         done = []
         for target, temp in self._pending.items():
             os.replace(temp, target)
@@ -51,6 +55,7 @@ class AtomicFiles:
         if owned:
             for name in set(run_files()) - {path.name for path in done}:
                 (self.folder / name).unlink(missing_ok=True)
+        _force_to_disk(self.folder)
         return done
 
     def close(self) -> None:
@@ -58,3 +63,12 @@ class AtomicFiles:
         for temp in self._pending.values():
             temp.unlink(missing_ok=True)
         self._pending.clear()
+
+
+def _force_to_disk(path: Path) -> None:
+    """``fsync`` a file or a folder (a rename is durable once its folder is)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
