@@ -26,7 +26,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import lz4.frame
+import lz4.block
 import xxhash
 
 from . import __version__
@@ -41,7 +41,7 @@ from .validate import Finding
 
 STATE_DIR = ".pfocr-state"
 DATABASE = "state.sqlite"
-SCHEMA = "pfocr-rdf kept state 2"
+SCHEMA = "pfocr-rdf kept state 3"
 LIBRARIES = ("pyoxigraph", "pyld", "PyYAML", "shacl", "pyshacl", "rdflib", "lz4")
 KEPT_PARTS = ("ttl", *(name + GZIP for name in ("nt", "nq", "ttl")))
 """The parts of an own graph kept beside its N-Triples: those costly to make again (the
@@ -124,24 +124,25 @@ class KeptState:
                     self.notice = self.notice or self._other_version()
                     _remove(path)
         self.root.mkdir(exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None)
+        db = sqlite3.connect(self.path)  # each `with db:` block one transaction
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # never corrupt; the last commits may go
             with db:
                 db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS outcomes "
-                    "(key TEXT PRIMARY KEY, head TEXT NOT NULL, body BLOB NOT NULL)"
-                )
                 made = dict(db.execute("SELECT name, value FROM meta"))
                 wanted = {"schema": SCHEMA, "fingerprint": fingerprint}
                 if {name: made.get(name) for name in wanted} != wanted:
                     if made:
                         self.notice = self.notice or self._other_version()
-                    db.execute("DELETE FROM outcomes")
+                    db.execute("DROP TABLE IF EXISTS outcomes")
                     db.execute("DELETE FROM meta")
                     db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS outcomes "
+                    "(key TEXT PRIMARY KEY, head TEXT NOT NULL, body BLOB NOT NULL, "
+                    "checksum TEXT NOT NULL)"
+                )
             db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
         except sqlite3.DatabaseError:
             db.close()
@@ -168,7 +169,7 @@ class KeptState:
     def load(self, key: str, formats: Iterable[str], *, head_only: bool = False) -> Outcome:
         """The outcome kept under ``key``, its own graph made for ``formats`` (without its
         RDF with ``head_only``); DamagedEntry if it is missing or cannot be read."""
-        column = "head, NULL" if head_only else "head, body"
+        column = "head, NULL, NULL" if head_only else "head, body, checksum"
         try:
             row = self._db.execute(
                 f"SELECT {column} FROM outcomes WHERE key = ?", (key,)
@@ -178,15 +179,21 @@ class KeptState:
         if row is None:
             raise DamagedEntry(f"no outcome kept under {key}")
         self._db.execute("INSERT OR IGNORE INTO used VALUES (?)", (key,))
-        return decode(row[0], row[1], formats)
+        head, body, kept = row
+        if body is not None and checksum(head, body) != kept:
+            raise DamagedEntry(f"the outcome kept under {key} does not match its checksum")
+        return decode(head, body, formats)
 
     def keep(self, entries: Sequence[tuple[str, bytes]]) -> None:
         """Keep a batch's new outcomes (key, :func:`encode`'s bytes), in one transaction; a
         batch that cannot be kept (a full disk) is not, and the run goes on."""
-        rows = [(key, *split(entry)) for key, entry in entries]
+        rows = []
+        for key, entry in entries:
+            head, body = split(entry)
+            rows.append((key, head, body, checksum(head, body)))
         try:
             with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?)", rows)
+                self._db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?)", rows)
                 used = [(key,) for key, _ in entries]
                 self._db.executemany("INSERT OR IGNORE INTO used VALUES (?)", used)
         except sqlite3.DatabaseError:
@@ -257,9 +264,16 @@ def encode(outcome: Outcome) -> bytes:
             other_subjects=list(tally.other_subjects),
         )
         parts = b"".join([record.own, record.shared, *kept.values()])
-        body = lz4.frame.compress(parts, content_checksum=True)  # damage found on reading
+        body = lz4.block.compress(parts)
     head = json.dumps(header, ensure_ascii=False).encode()
     return len(head).to_bytes(8, "big") + head + body
+
+
+def checksum(head: str, body: bytes) -> str:
+    """A digest of a kept outcome, to find one damaged since it was kept."""
+    digest = xxhash.xxh3_64(head.encode())
+    digest.update(body)
+    return digest.hexdigest()
 
 
 def split(entry: bytes) -> tuple[str, bytes]:
@@ -277,7 +291,7 @@ def decode(head: str, body: bytes | None, formats: Iterable[str]) -> Outcome:
         if header["kind"] == "rejected":
             stage = Stage(header["stage"])
             return Rejected(header["source"], header["figid"], stage, header["reason"], findings)
-        record = None if body is None else _record(header, lz4.frame.decompress(body), formats)
+        record = None if body is None else _record(header, lz4.block.decompress(body), formats)
         tally = Tally(
             Counts.from_parts(header["counts"]),
             header["figure_subjects"],
