@@ -43,9 +43,9 @@ STATE_DIR = ".pfocr-state"
 DATABASE = "state.sqlite"
 SCHEMA = "pfocr-rdf kept state 3"
 LIBRARIES = ("pyoxigraph", "pyld", "PyYAML", "shacl", "pyshacl", "rdflib", "lz4")
-KEPT_PARTS = ("ttl", *(name + GZIP for name in ("nt", "nq", "ttl")))
-"""The parts of an own graph kept beside its N-Triples: those costly to make again (the
-N-Triples and N-Quads lines are made from the N-Triples in a moment)."""
+KEPT_PARTS = ("nq", "ttl", *(name + GZIP for name in ("nt", "nq", "ttl")))
+"""The parts of an own graph kept beside its N-Triples, as the formats written made them:
+each costs more to make again than to read back (the N-Quads, which compress well, too)."""
 
 
 class DamagedEntry(Exception):
