@@ -2,12 +2,13 @@
 
 The kept state is one sqlite database, ``OUTDIR/.pfocr-state/state.sqlite``. It holds each
 record's outcome (what its worker made: its N-Triples, what is costly to make again such
-as its Turtle fragment and gzip members, its counts and findings, or its rejection) under
-a key that is a digest of the record's name, bytes and sidecars' bytes; and a note of the
-last complete run (a digest of its inputs and options, each output's size and digest, its
-triple count). The database belongs to a *fingerprint*, a digest of everything else that
-changes an outcome: this converter's code and data files, the libraries' versions, and the
-options that change a conversion (validation, the engine; not the output formats).
+as its N-Quads, Turtle fragment and gzip members, its counts and findings, or its
+rejection), with a checksum, under a key that is a digest of the record's name, bytes and
+sidecars' bytes; and a note of the last complete run (a digest of its inputs and options,
+each output's size and digest, its triple count). The database belongs to a
+*fingerprint*, a digest of everything else that changes an outcome: this converter's code
+and data files, the libraries' versions, and the options that change a conversion
+(validation, the engine; not the output formats).
 
 Transactions keep it whole: new outcomes are committed batch by batch (a killed run leaves
 what it converted for the next), and a run that does not complete leaves the last run's
