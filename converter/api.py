@@ -13,6 +13,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -106,15 +107,18 @@ def convert(
     rejected: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     store = ox.Store()
-    for outcome in deduplicated(outcomes_of(convert_all(sources, options, jobs=jobs))):
-        count_outcome(summary, outcome)
-        for finding in outcome.findings:
-            findings.append({"file": outcome.source, "figid": outcome.figid, **finding.as_dict()})
-        if isinstance(outcome, Rejected):
-            rejected.append(outcome.row())
-        elif isinstance(outcome, Converted) and outcome.rdf is not None:
-            store.bulk_load(outcome.rdf.parts["nq"], format=ox.RdfFormat.N_QUADS)
-            store.bulk_load(outcome.rdf.shared, format=ox.RdfFormat.N_QUADS)
+    outcomes = deduplicated(outcomes_of(convert_all(sources, options, jobs=jobs)))
+    with closing(outcomes):  # an interrupt anywhere ends the pool of workers now
+        for outcome in outcomes:
+            count_outcome(summary, outcome)
+            for finding in outcome.findings:
+                found = {"file": outcome.source, "figid": outcome.figid, **finding.as_dict()}
+                findings.append(found)
+            if isinstance(outcome, Rejected):
+                rejected.append(outcome.row())
+            elif isinstance(outcome, Converted) and outcome.rdf is not None:
+                store.bulk_load(outcome.rdf.parts["nq"], format=ox.RdfFormat.N_QUADS)
+                store.bulk_load(outcome.rdf.shared, format=ox.RdfFormat.N_QUADS)
     summary.triples = len(store)
     summary.orphans = orphan_sidecars(paths)
     nquads = store.dump(format=ox.RdfFormat.N_QUADS)

@@ -155,14 +155,16 @@ class _ConvertRun:
                 self.options.validate, self.options.engine, writer.streamed_formats, keep=True
             )
             statistics = Statistics()
-            for outcome in deduplicated(self._outcomes(keyed, batch, jobs)):
-                count_outcome(self.summary, outcome)
-                if isinstance(outcome, Converted) and outcome.rdf is not None:
-                    rdf = outcome.rdf
-                    first = writer.add_record(rdf)
-                    statistics.add_record(rdf.figure, rdf.own, outcome.tally, first)
-                elif isinstance(outcome, Rejected):
-                    writer.add_reject(outcome.row())
+            outcomes = deduplicated(self._outcomes(keyed, batch, jobs))
+            with closing(outcomes):  # an interrupt anywhere ends the pool of workers now
+                for outcome in outcomes:
+                    count_outcome(self.summary, outcome)
+                    if isinstance(outcome, Converted) and outcome.rdf is not None:
+                        rdf = outcome.rdf
+                        first = writer.add_record(rdf)
+                        statistics.add_record(rdf.figure, rdf.own, outcome.tally, first)
+                    elif isinstance(outcome, Rejected):
+                        writer.add_reject(outcome.row())
             self.summary.triples = writer.triples
             self.summary.findings.close_report()
             written = writer.finish(*self._finishers(statistics))
@@ -328,16 +330,17 @@ def validate_to_folder(
         summary = Summary(findings=FindingLog(writer.findings))
         sources = discover(records, stdin=stdin)
         options = BatchOptions(validate=True, engine=engine_name)
-        outcomes = chain(
-            deduplicated(
-                outcomes_of(convert_all(sources, options, jobs=jobs, batch_size=batch_size))
-            ),
-            *(_validate_rdf_file(path, engine_name) for path in rdf_files),
+        converted = deduplicated(
+            outcomes_of(convert_all(sources, options, jobs=jobs, batch_size=batch_size))
         )
-        for outcome in outcomes:
-            count_outcome(summary, outcome)
-            if isinstance(outcome, Rejected):
-                writer.add_reject(outcome.row())
+        with closing(converted):  # an interrupt anywhere ends the pool of workers now
+            outcomes = chain(
+                converted, *(_validate_rdf_file(path, engine_name) for path in rdf_files)
+            )
+            for outcome in outcomes:
+                count_outcome(summary, outcome)
+                if isinstance(outcome, Rejected):
+                    writer.add_reject(outcome.row())
         summary.findings.close_report()
         written = writer.finish()
     summary.orphans = orphans

@@ -11,7 +11,10 @@ the whole process group, or SIGTERM sent to the main process alone) does in each
    them, so that a terminal's Ctrl-C gives
    one line, not a traceback per worker. The thread that feeds batches to the pool waits
    on a stop event as well as on free room (:func:`wait_for_room`), so that the pool can
-   close while it waits.
+   close while it waits; whoever consumes the outcomes closes their generator
+   (``contextlib.closing``), so that the event is set and the pool ended wherever the
+   interrupt lands (left to the garbage collector, an interrupt raised while the main
+   process writes would leave the pool's threads waiting at exit).
 2. **Putting the outputs in place**: the signal waits until every output is in place
    (:func:`signals_held`, a moment), so OUTDIR holds one run's outputs, never a mixture.
 3. **Saving the kept state** once the outputs are in place: the signal ends the run with
@@ -110,7 +113,10 @@ def workers_started() -> Iterator[None]:
     """Start worker processes in the block with Ctrl-C ignored: they inherit that (it holds
     across ``exec``, and Python keeps an ignored SIGINT ignored), so that one that comes
     while a worker still imports its modules prints no traceback. Here, one that comes in
-    the block is held (blocked), and raised once the block is done."""
+    the block is held (blocked), and raised once the block is done; but the block is not
+    airtight (a thread that does not block SIGINT, or the start of multiprocessing's
+    resource tracker, which unblocks it, can let one be dropped), so a Ctrl-C in the
+    moment the workers are started can be lost (a second one ends the run)."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice
@@ -206,7 +206,7 @@ def _worker_init() -> None:
     ignore_in_worker()
 
 
-def deduplicated(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+def deduplicated(outcomes: Iterable[Outcome]) -> Generator[Outcome, None, None]:
     """``outcomes``, each converted record whose figid an earlier one has rejected."""
     first: dict[str, str] = {}
     """Each figid converted so far, and the record it came from."""
