@@ -241,11 +241,13 @@ def virtuoso_times(workdir: Path, size: int, out: Path) -> dict[str, float]:
 
 
 def release_times(workdir: Path, size: int, folder: Path, store: Path) -> dict[str, float]:
-    """Seconds for the next release of the corpus (1% of the records changed: a third
-    edited, a third removed, a third added): a full conversion of a copy, a re-run of it
-    unchanged, a re-run after the changes with the last outputs read from disk (as days
-    after the last release), the update of ``store`` (built from the corpus) with that
-    run's N-Quads, and a re-run after a second 1% changed with the outputs in memory."""
+    """Seconds (and peak RSS of the largest process) for the next release of the corpus (1%
+    of the records changed: a third edited, a third removed, a third added): a full
+    conversion of a copy, a re-run of it unchanged, a re-run after the changes with the last
+    outputs read from disk (as days after the last release), the update of ``store`` (built
+    from the corpus) with that run's N-Quads, a re-run after a second 1% changed with the
+    outputs in memory, and a re-run after one letter of one record changed (its length
+    kept)."""
     work = workdir / f"corpus-{size}-release"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(folder, work, copy_function=os.link)  # hard links: a copy in seconds
@@ -261,11 +263,13 @@ def release_times(workdir: Path, size: int, folder: Path, store: Path) -> dict[s
         "ttl,nt,nq",
         "-q",
     ]
-    times = {"release_full_s": measure(convert).seconds}
+    full = measure(convert)
+    times = {"release_full_s": full.seconds, "release_full_rss": full.peak_rss_mib}
     unchanged = measure(convert)
-    if "records unchanged since the last run" not in unchanged.output:
-        raise SystemExit(f"the unchanged re-run took nothing kept:\n{unchanged.output}")
+    if "outputs unchanged" not in unchanged.output:
+        raise SystemExit(f"the unchanged re-run wrote its outputs:\n{unchanged.output}")
     times["release_unchanged_s"] = unchanged.seconds
+    times["release_unchanged_rss"] = unchanged.peak_rss_mib
     figures = sorted((work / "_figures").glob("*.md"))
     share = max(1, size // 100)
     for step, changes in (("cold", figures[:share]), ("warm", figures[share : 2 * share])):
@@ -276,12 +280,23 @@ def release_times(workdir: Path, size: int, folder: Path, store: Path) -> dict[s
         if changed.returncode not in (0, 1):
             raise SystemExit(f"the re-run after the changes failed:\n{changed.output}")
         times[f"release_changed_{step}_s"] = changed.seconds
+        times[f"release_changed_{step}_rss"] = changed.peak_rss_mib
         if step == "cold":
             load = [str(BIN / "pfocr-rdf"), "load", str(out / "pfocr.nq"), "--store", str(store)]
             update = measure(load)
             if update.returncode != 0 or "figure graphs:" not in update.output:
                 raise SystemExit(f"the store update failed:\n{update.output}")
             times["update_s"] = update.seconds
+    record = figures[-1]
+    text = record.read_text(encoding="utf-8")
+    at = text.index("figtitle: ") + len("figtitle: ")
+    while not text[at].isalpha():  # a letter, whose case changes
+        at += 1
+    record.unlink()  # a new file, not the linked original
+    record.write_text(text[:at] + text[at].swapcase() + text[at + 1 :], encoding="utf-8")
+    edited = measure(convert)
+    times["release_same_length_s"] = edited.seconds
+    times["release_same_length_rss"] = edited.peak_rss_mib
     return times
 
 
@@ -348,6 +363,7 @@ def stage_profile(folders: list[Path], records: int, batch_size: int) -> dict[st
     from converter.describe import Tally
     from converter.enrich import enrich
     from converter.expand import expand
+    from converter.formats import STREAMED_FORMATS
     from converter.model import Record
     from converter.read import (
         _decode,
@@ -357,9 +373,9 @@ def stage_profile(folders: list[Path], records: int, batch_size: int) -> dict[st
         parse_front_matter,
         read_sidecars,
     )
-    from converter.splice import SharedFacts
+    from converter.serialize import serialize_record
     from converter.validate import engine
-    from converter.write import STREAMED_FORMATS, OutputWriter, serialize_record
+    from converter.write import OutputWriter
 
     sources = list(discover([str(f) for f in folders]))[:records]
     totals: dict[str, float] = {}
@@ -398,10 +414,9 @@ def stage_profile(folders: list[Path], records: int, batch_size: int) -> dict[st
             timed(f"validate: {name}", t)
     with tempfile.TemporaryDirectory() as folder:
         writer = OutputWriter(Path(folder), ["ttl", "nt", "nq"], validation=False)
-        facts = SharedFacts()
         t = time.perf_counter()
         for rdf in serialized:
-            writer.add_record(rdf, facts.number(rdf.shared, rdf.shared_ends)[1])
+            writer.add_record(rdf)
         timed("write (main process)", t)
         writer.close()
     return {stage: seconds / len(serialized) * 1000 for stage, seconds in totals.items()}
@@ -462,6 +477,14 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
 
 
+RELEASE_STEPS = {
+    "unchanged": "re-run, nothing changed",
+    "changed_cold": "re-run after 1% changed, outputs from disk",
+    "changed_warm": "re-run after 1% changed, outputs in memory",
+    "same_length": "re-run after one letter changed",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000])
@@ -514,17 +537,19 @@ def main() -> None:
             times = " | ".join(f"{r['size']:.0f}: {r[name]:.2f}" for r in loaded)
             print(f"  {name.removeprefix('query_'):28s} {times}")
         for r in loaded:
-            full, unchanged = float(r["release_full_s"]), float(r["release_unchanged_s"])
-            cold, warm = float(r["release_changed_cold_s"]), float(r["release_changed_warm_s"])
+            full, rss = float(r["release_full_s"]), float(r["release_full_rss"])
             print(
-                f"next release at {r['size']:.0f} records (1% changed), ttl,nt,nq: full run "
-                f"{full:.1f} s; re-run unchanged {unchanged:.1f} s ({full / unchanged:.1f}x "
-                f"faster); re-run after the changes {cold:.1f} s with the outputs read from "
-                f"disk ({cold / unchanged:.1f}x the unchanged re-run), {warm:.1f} s with them "
-                f"in memory ({warm / unchanged:.1f}x); store update "
-                f"{float(r['update_s']):.2f} s against {float(r['load_s']):.1f} s to build it "
+                f"next release at {r['size']:.0f} records, ttl,nt,nq: full run {full:.1f} s, "
+                f"peak RSS {rss:.0f} MiB; store update {float(r['update_s']):.2f} s against "
+                f"{float(r['load_s']):.1f} s to build it "
                 f"({float(r['load_s']) / float(r['update_s']):.1f}x)"
             )
+            for step, name in RELEASE_STEPS.items():
+                seconds, peak = float(r[f"release_{step}_s"]), float(r[f"release_{step}_rss"])
+                print(
+                    f"  {name:44s} {seconds:6.2f} s ({full / seconds:5.1f}x faster than the "
+                    f"full run), peak RSS {peak:.0f} MiB ({peak / rss:.2f}x the full run's)"
+                )
     for r in (r for r in rows if "virtuoso_bulk_s" in r):
         protocol, bulk = float(r["virtuoso_protocol_s"]), float(r["virtuoso_bulk_s"])
         print(

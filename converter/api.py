@@ -13,6 +13,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -22,7 +23,8 @@ import pyoxigraph as ox
 
 from .convert import count_outcome
 from .model import Source
-from .pipeline import BatchOptions, Converted, FigidRegister, Rejected, convert_all
+from .outcome import Converted, Rejected
+from .pipeline import BatchOptions, convert_all, deduplicated, outcomes_of
 from .query import prepare, query_endpoint, query_store, resolve_query
 from .read import check_inputs, discover, orphan_sidecars
 from .report import Summary
@@ -107,15 +109,18 @@ def convert(
     rejected: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     store = ox.Store()
-    for outcome in convert_all(sources, options, jobs=jobs, figids=FigidRegister()):
-        count_outcome(summary, outcome)
-        for finding in outcome.findings:
-            findings.append({"file": outcome.source, "figid": outcome.figid, **finding.as_dict()})
-        if isinstance(outcome, Rejected):
-            rejected.append(outcome.row())
-        elif isinstance(outcome, Converted) and outcome.rdf is not None:
-            store.bulk_load(outcome.rdf.parts["nq"], format=ox.RdfFormat.N_QUADS)
-            store.bulk_load(outcome.rdf.shared, format=ox.RdfFormat.N_QUADS)
+    outcomes = deduplicated(outcomes_of(convert_all(sources, options, jobs=jobs)))
+    with closing(outcomes):  # an interrupt anywhere ends the pool of workers now
+        for outcome in outcomes:
+            count_outcome(summary, outcome)
+            for finding in outcome.findings:
+                found = {"file": outcome.source, "figid": outcome.figid, **finding.as_dict()}
+                findings.append(found)
+            if isinstance(outcome, Rejected):
+                rejected.append(outcome.row())
+            elif isinstance(outcome, Converted) and outcome.rdf is not None:
+                store.bulk_load(outcome.rdf.parts["nq"], format=ox.RdfFormat.N_QUADS)
+                store.bulk_load(outcome.rdf.shared, format=ox.RdfFormat.N_QUADS)
     summary.triples = len(store)
     summary.orphans = orphan_sidecars(paths)
     nquads = store.dump(format=ox.RdfFormat.N_QUADS)

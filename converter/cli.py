@@ -5,13 +5,10 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from types import FrameType
 
 import click
 from click.decorators import FC
@@ -23,11 +20,11 @@ from tqdm import tqdm
 from . import __version__
 from .convert import (
     ConvertOptions,
-    InputChanged,
-    InterruptedAfterWrite,
     convert_to_folder,
     validate_to_folder,
 )
+from .formats import DEFAULT_FORMATS, REJECTS_FILE, output_formats
+from .interrupt import EXIT_INTERRUPTED, InterruptedAfterWrite, interrupts
 from .pipeline import DEFAULT_BATCH_SIZE
 from .query import (
     GRAPH_FORMATS,
@@ -55,7 +52,6 @@ from .store import (
 )
 from .validate import DEFAULT_ENGINE, ENGINES, resolve_engine_name
 from .vocab import compact
-from .write import DEFAULT_FORMATS, REJECTS_FILE, output_formats
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -89,30 +85,6 @@ def _check_inputs(inputs: tuple[str, ...]) -> None:
         check_inputs(inputs)
     except (FileNotFoundError, ValueError) as err:
         raise click.UsageError(str(err)) from None
-
-
-@contextmanager
-def _interrupts() -> Iterator[Callable[[], None]]:
-    """While a run lasts, SIGTERM ends it like Ctrl-C (temporary files removed, old outputs
-    kept). Yields a check that raises KeyboardInterrupt again if a signal came: one that
-    lands while Python runs a finalizer (a generator's, say) is printed and dropped there, and
-    the run would go on. The previous handlers are restored afterwards."""
-    received: list[int] = []
-
-    def interrupt(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    def check() -> None:
-        if received:
-            raise KeyboardInterrupt(f"signal {received[0]}")
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield check
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 inputs_argument = click.argument("inputs", nargs=-1, required=True)
@@ -278,7 +250,7 @@ def convert(
         full=full,
     )
     try:
-        with _interrupts() as check:
+        with interrupts() as check:
 
             def progress(done: int) -> None:
                 check()
@@ -290,7 +262,7 @@ def convert(
     except KeyboardInterrupt:
         bar.close()
         click.echo("interrupted: no output was changed", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except InterruptedAfterWrite:
         bar.close()
         click.echo(
@@ -298,8 +270,8 @@ def convert(
             "again the records this one had no time to keep",
             err=True,
         )
-        sys.exit(130)
-    except (StoreError, InputChanged) as err:
+        sys.exit(EXIT_INTERRUPTED)
+    except StoreError as err:
         bar.close()
         raise click.ClickException(f"{err} (no output was changed)") from None
     except OSError as err:  # a full disk, a folder that cannot be written
@@ -319,7 +291,10 @@ def convert(
     click.echo(summary.line())
     for line in rejection_lines(outdir / REJECTS_FILE, summary.rejected):
         click.echo(line, err=True)
-    click.echo("wrote " + ", ".join(str(p) for p in written))
+    if summary.unchanged:
+        click.echo(f"outputs unchanged in {outdir}: nothing written")
+    else:
+        click.echo("wrote " + ", ".join(str(p) for p in written))
     if reuse := summary.reuse_line():
         click.echo(reuse)
     if store_dir is not None:
@@ -347,16 +322,16 @@ def validate(
     """
     _check_inputs(inputs)
     try:
-        with _interrupts():
+        with interrupts():
             summary, written = validate_to_folder(
                 list(inputs), outdir, engine_name=engine, jobs=jobs, batch_size=batch_size
             )
     except KeyboardInterrupt:
         click.echo("interrupted: no output was changed", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except InterruptedAfterWrite:
         click.echo(f"interrupted after the reports were written in {outdir}", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     if not quiet:
         for line in shacl_digest(summary.findings):
             click.echo(line, err=True)
@@ -399,13 +374,13 @@ def load(
         else:
             assert endpoint is not None
             credentials = _credentials(user)
-            with _interrupts():
+            with interrupts():
                 stats = load_into_endpoint(endpoint, [load_file(f) for f in files], credentials)
     except StoreError as err:
         raise click.ClickException(str(err)) from None
     except KeyboardInterrupt:
         click.echo("interrupted: running the same command again completes the load", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     click.echo(stats.line())
 
 

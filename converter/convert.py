@@ -1,76 +1,58 @@
-"""Whole runs: ``convert`` (records to RDF files) and ``validate`` (a SHACL report only)."""
+"""Whole runs: ``convert`` (records to RDF files) and ``validate`` (a SHACL report only).
+
+A convert run takes the kept outcome of each record whose inputs did not change since the
+last run (:mod:`converter.state`), converts the others, and writes every output through
+one writer, record after record in input order: a re-run's outputs are a full run's bytes
+by construction. When every input and option is unchanged and the outputs in OUTDIR are
+those the last run wrote (each one's size and digest), nothing is written at all.
+"""
 
 from __future__ import annotations
 
 import io
-from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pyoxigraph as ox
+import xxhash
 
 from .describe import (
     DATASET,
-    Counts,
     RunFacts,
     Statistics,
     created_date,
     describe,
     write_description,
 )
-from .model import DamagedEntry, Source, Stage, Stats
+from .formats import GZIP, open_rdf
+from .interrupt import after_write
+from .model import Source, Stage, Stats
+from .outcome import Converted, Outcome, Rejected
 from .pipeline import (
     DEFAULT_BATCH_SIZE,
     BatchOptions,
-    BatchResult,
-    Converted,
-    FigidRegister,
-    Outcome,
-    Rejected,
     convert_all,
     convert_one,
+    deduplicated,
+    outcomes_of,
     violation_reason,
 )
 from .read import count_records, discover, orphan_sidecars
 from .report import FindingLog, Summary
-from .splice import (
-    FIRST,
-    LAYOUT_FILES,
-    MAX_CHANGED_SHARE,
-    NUMBER,
-    Layout,
-    LayoutRecorder,
-    Numbers,
-    Row,
-    SharedFacts,
-    first_flags,
-    read_layout,
-)
-from .state import KeptIndex, KeptState, fingerprint, record_key
+from .state import DamagedEntry, KeptState, encode, fingerprint, record_key
 from .store import LoadFile, LoadStats, load_into_store, rdf_format
-from .validate import DEFAULT_ENGINE, Finding, engine, ntriples_bytes
+from .validate import DEFAULT_ENGINE, engine, ntriples_bytes
 from .vocab import figid_of, figid_of_single_figure
-from .write import GZIP, OutputWriter, open_rdf
+from .write import OutputWriter, file_identity
 
 RDF_SUFFIXES = tuple(
     f".{ext}{gz}" for ext in ("ttl", "nt", "nq", "trig", "jsonld") for gz in ("", GZIP)
 )
-
-
-class InputChanged(Exception):
-    """A record's inputs changed during the run (it read them twice and found them
-    different): nothing is written."""
-
-
-class InterruptedAfterWrite(Exception):
-    """The run was interrupted after its outputs were put in place, while it saved what
-    the next run reuses (that run converts again what was not saved)."""
-
 
 IN_PROCESS_BELOW = 150
 """A re-run with fewer records to convert converts them in this process: for so few,
@@ -102,416 +84,213 @@ def convert_to_folder(
     progress: Callable[[int], None] | None = None,
     on_start: Callable[[int], object] | None = None,
 ) -> tuple[Summary, list[Path]]:
-    """Convert ``inputs`` into ``outdir``; return the summary and the files written.
+    """Convert ``inputs`` into ``outdir``; return the summary and the files written (none
+    when the outputs in place are already this run's).
 
     Records are streamed from the inputs (counted first, for ``on_start``); ``progress`` is
-    told how many were just done. Memory does not grow with the number of records, but for
-    the figids seen (to reject duplicates) and what the layout notes of each record.
+    told how many were just done.
     """
     if on_start is not None:
         on_start(count_records(inputs))
-    output = OutputWriter(
-        outdir,
-        options.formats,
-        validation=options.validate,
-        keep_nquads=options.store is not None,
-        owns_folder=True,
-    )
     orphans = orphan_sidecars(inputs)
-    with closing(output) as writer, _interrupt_after_write(writer):
-        run = _ConvertRun(outdir, writer, options, progress)
-        try:
-            written = run.write(discover(inputs, stdin=stdin), inputs)
-            run.finish()
-        except BaseException:
-            run.layout.discard()
-            raise
+    options_kept = [f"validate={options.validate}", options.engine]
+    with closing(KeptState(outdir, fingerprint(options_kept))) as kept:
+        run = _ConvertRun(outdir, kept, options, inputs, progress)
+        written = run.write(discover(inputs, stdin=stdin))
     run.summary.orphans = orphans
     return run.summary, written
 
 
-@contextmanager
-def _interrupt_after_write(writer: OutputWriter) -> Iterator[None]:
-    """An interruption once ``writer``'s outputs are in place is InterruptedAfterWrite."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        if writer.written is None:
-            raise
-        raise InterruptedAfterWrite from None
-
-
 class _ConvertRun:
-    """One convert run: its summary, output, kept outcomes, statistics and layout."""
+    """One convert run: its summary, kept state and the digest of its inputs."""
 
     def __init__(
         self,
         outdir: Path,
-        writer: OutputWriter,
+        kept: KeptState,
         options: ConvertOptions,
+        inputs: Sequence[str],
         progress: Callable[[int], None] | None,
     ) -> None:
-        self.outdir, self.writer, self.options, self.progress = outdir, writer, options, progress
-        self.summary = Summary(findings=FindingLog(writer.findings))
-        self.kept = KeptState(outdir, fingerprint([f"validate={options.validate}", options.engine]))
-        self._notice(self.kept.prepare())
-        self.last_run, notice = self.kept.read_index()
-        self._notice(notice)
-        self.this_run = KeptIndex()
-        self.previous: Layout | None = None
-        if self.last_run and not options.full:
-            formats = writer.streamed_formats
-            self.previous, notice = read_layout(self.kept.folder, outdir, formats)
-            self._notice(notice)
-        self.batch_options = BatchOptions(
-            options.validate,
-            options.engine,
-            writer.streamed_formats,
-            kept=self.kept,
-            reuse=not options.full,
-        )
-        self.statistics = Statistics()
-        self.facts = SharedFacts()
-        self.figids = FigidRegister()
-        self.layout = LayoutRecorder(self.kept.folder, writer.streamed_formats, self.facts)
-        self.other_subjects: list[int] = []
-
-    def _notice(self, notice: str | None) -> None:
-        if notice:
-            self.summary.notices.append(notice)
+        self.outdir, self.kept, self.options, self.progress = outdir, kept, options, progress
+        self.inputs = inputs
+        self.summary = Summary()
+        if kept.notice:
+            self.summary.notices.append(kept.notice)
+        self.known = set() if options.full else kept.keys()
+        """The keys of the outcomes kept (none taken with ``--full``)."""
+        self._inputs = xxhash.xxh3_128()
+        """A digest of the run's inputs and options, as the sources are keyed."""
+        for part in (*options.formats, "|", created_date(options.created) or "", *inputs):
+            self._inputs.update(f"{part}\n".encode())
 
     def keyed(self, sources: Iterable[Source]) -> Iterator[Source]:
-        """``sources`` with their keys and where their kept outcomes lie."""
+        """``sources`` with their keys (each noted in the digest of the inputs)."""
         for source in sources:
             key = record_key(source)
-            kept_at = self.last_run.get(key) if key is not None else None
-            if key is not None and kept_at is not None:
-                self.this_run[key] = kept_at
-            yield replace(source, key=key, kept_at=kept_at)
+            self._inputs.update(f"{source.name}\t{key}\n".encode())
+            yield replace(source, key=key)
 
-    def converted(
-        self, sources: Iterable[Source], figids: FigidRegister | None, jobs: int
+    def write(self, sources: Iterable[Source]) -> list[Path]:
+        """Write every record of ``sources`` and put the outputs in place; return them
+        (none when the outputs in place are already what the run would write)."""
+        jobs = self.options.jobs
+        keyed: Iterable[Source] = self.keyed(sources)
+        if self.known:  # a re-run: every source keyed first
+            keyed = list(keyed)
+            if self._unchanged(keyed):
+                return []
+            fresh = sum(1 for source in keyed if source.key not in self.known)
+            jobs = jobs if fresh >= IN_PROCESS_BELOW else 1
+        writer = OutputWriter(
+            self.outdir,
+            self.options.formats,
+            validation=self.options.validate,
+            keep_nquads=self.options.store is not None,
+            owns_folder=True,
+        )
+        with closing(writer), after_write(writer):
+            self.summary.findings = FindingLog(writer.findings)
+            batch = BatchOptions(
+                self.options.validate, self.options.engine, writer.streamed_formats, keep=True
+            )
+            statistics = Statistics()
+            outcomes = deduplicated(self._outcomes(keyed, batch, jobs))
+            with closing(outcomes):  # an interrupt anywhere ends the pool of workers now
+                for outcome in outcomes:
+                    count_outcome(self.summary, outcome)
+                    if isinstance(outcome, Converted) and outcome.rdf is not None:
+                        rdf = outcome.rdf
+                        first = writer.add_record(rdf)
+                        statistics.add_record(rdf.figure, rdf.own, outcome.tally, first)
+                    elif isinstance(outcome, Rejected):
+                        writer.add_reject(outcome.row())
+            self.summary.triples = writer.triples
+            self.summary.findings.close_report()
+            written = writer.finish(*self._finishers(statistics))
+            self._save(writer.identities)
+        return written
+
+    def _outcomes(
+        self, sources: Iterable[Source], options: BatchOptions, jobs: int
     ) -> Iterator[Outcome]:
-        """The outcomes of ``sources`` (kept ones taken, others converted and kept) by
-        ``jobs`` processes, duplicate figids rejected if ``figids`` is given."""
+        """The outcome of every source in order: kept ones taken, the others converted
+        (by ``jobs`` processes) and kept."""
+        order: deque[Source | None] = deque()
+        """Each source walked so far, None for one sent to be converted."""
+        fresh_keys: deque[str | None] = deque()
 
-        def done(batch: BatchResult) -> None:
-            self.summary.reused += batch.reused
-            self.summary.damaged += batch.damaged
-            self.this_run.update(batch.kept)
-            self.kept.note(batch.kept)
-            if self.progress is not None:
-                self.progress(len(batch.outcomes))
+        def fresh() -> Iterator[Source]:
+            for source in sources:
+                if source.key in self.known:
+                    order.append(source)
+                else:
+                    order.append(None)
+                    fresh_keys.append(source.key)
+                    yield source
 
-        return convert_all(
-            sources,
-            self.batch_options,
-            jobs=jobs,
-            batch_size=self.options.batch_size,
-            on_batch=done,
-            figids=figids,
-        )
+        batch_size = self.options.batch_size
+        for result in convert_all(fresh(), options, jobs=jobs, batch_size=batch_size):
+            keys = [fresh_keys.popleft() for _ in result.outcomes]
+            pairs = zip(keys, result.encoded, strict=True)
+            self.kept.keep([(key, entry) for key, entry in pairs if key is not None])
+            for outcome in result.outcomes:
+                while (source := order.popleft()) is not None:
+                    yield self._kept(source, options)
+                yield outcome
+            self._progress(len(result.outcomes))
+        while order:
+            source = order.popleft()
+            assert source is not None
+            yield self._kept(source, options)
 
-    def write(self, sources: Iterable[Source], inputs: Sequence[str]) -> list[Path]:
-        """Write every record of ``sources``, copying from the last run's outputs what did
-        not change when its layout allows; then put the outputs in place."""
-        keyed = self.keyed(sources)
-        previous, self.previous = self.previous, None
-        if previous is not None:
-            listed = list(keyed)
-            spliced = self._spliced(listed, previous)
-            del previous  # not held while every record is written instead
-            if not spliced:
-                self._streamed(listed)
-        else:
-            self._streamed(keyed)
-        self.summary.triples = self.writer.triples
-        self.statistics.other_subjects = self.facts.distinct_subjects(
-            self.layout.numbers(), self.other_subjects
-        )
-        self.summary.findings.close_report()
+    def _kept(self, source: Source, options: BatchOptions) -> Outcome:
+        """The kept outcome of ``source``, or a new one (kept) if it is damaged."""
+        assert source.key is not None
+        self._progress(1)
+        try:
+            outcome = self.kept.load(source.key, options.formats)
+            self.summary.reused += 1
+            return outcome
+        except DamagedEntry:
+            self.summary.damaged += 1
+        outcome = convert_one(source, options)
+        self.kept.keep([(source.key, encode(outcome))])
+        return outcome
 
-        def description(files: dict[str, Path], target: Path) -> None:
-            summary = self.summary
-            run = RunFacts(inputs, summary.read, summary.converted, summary.rejected)
-            created = created_date(self.options.created)
-            write_description(target, describe(self.statistics, files, run, created))
+    def _progress(self, done: int) -> None:
+        if self.progress is not None:
+            self.progress(done)
 
-        loader = _store_loader(self.options.store)
+    def _unchanged(self, sources: list[Source]) -> bool:
+        """Whether every input and option is the last run's and the outputs in OUTDIR are
+        those it wrote; then the summary is made from the kept outcomes, and True."""
+        last = self.kept.last_run()
+        if (
+            self.options.store is not None  # a store is always loaded
+            or last is None
+            or last.get("inputs") != self._inputs.hexdigest()
+            or any(source.key not in self.known for source in sources)
+            or not _outputs_are(self.outdir, last.get("outputs", {}))
+        ):
+            return False
+        summary = Summary(notices=self.summary.notices)
+        try:
+            heads = (self.kept.load(str(source.key), (), head_only=True) for source in sources)
+            for outcome in deduplicated(heads):
+                count_outcome(summary, outcome)
+        except DamagedEntry:
+            return False
+        summary.triples, summary.reused, summary.unchanged = last["triples"], summary.read, True
+        self._progress(summary.read)
+        self.summary = summary
+        return True
 
-        def load(nquads: Path, index: Path, described: Path | None) -> None:
-            assert loader is not None
-            changes = loader(nquads, index, described).update
-            self.summary.store_changes = changes.line() if changes else None
-
-        return self.writer.finish(
-            before_commit=load if loader is not None else None, describe=description
-        )
-
-    def finish(self) -> None:
-        """Keep, for the next run, the layout of the outputs now in place and the index of
-        this run's outcomes; say if some kept ones were damaged."""
-        self.layout.save(self.outdir, self.statistics.counts)
-        self.kept.write_index(self.this_run, LAYOUT_FILES)
+    def _save(self, identities: dict[str, Any]) -> None:
+        """Note this run in the kept state (the outputs in place), and say if some kept
+        outcomes were damaged."""
+        note = {"inputs": self._inputs.hexdigest(), "outputs": identities}
+        self.kept.save_run({**note, "triples": self.summary.triples})
         if self.summary.damaged:
             self.summary.notices.append(
                 f"{self.summary.damaged} outcomes kept in {self.kept.root} were damaged: those "
                 "records were converted again"
             )
 
-    # ------------------------------------------------------------------ a re-run
+    def _finishers(
+        self, statistics: Statistics
+    ) -> tuple[
+        Callable[[Path, Path, Path | None], object] | None, Callable[[dict[str, Path], Path], None]
+    ]:
+        """What the writer calls before putting the outputs in place: the store load (if
+        asked for), and the description."""
 
-    def _spliced(self, sources: list[Source], previous: Layout) -> bool:
-        """Write every record, copying from the last run's outputs the records whose chunk
-        is unchanged; False (nothing done) when too many records changed for it to pay."""
-        position = {row.key: index for index, row in enumerate(previous.rows) if row.key}
-        items = []
-        for source in sources:
-            index = position.get(source.key or "") if source.kept_at else None
-            items.append(_Item(source, index, None if index is None else previous.rows[index]))
-        fresh = [item for item in items if item.index is None]
-        if len(fresh) > MAX_CHANGED_SHARE * len(items):
+        def description(files: dict[str, Path], target: Path) -> None:
+            summary = self.summary
+            run = RunFacts(self.inputs, summary.read, summary.converted, summary.rejected)
+            created = created_date(self.options.created)
+            write_description(target, describe(statistics, files, run, created))
+
+        loader = _store_loader(self.options.store)
+        if loader is None:
+            return None, description
+
+        def load(nquads: Path, index: Path, described: Path | None) -> None:
+            assert loader is not None
+            changes = loader(nquads, index, described).update
+            self.summary.store_changes = changes.line() if changes else None
+
+        return load, description
+
+
+def _outputs_are(outdir: Path, identities: dict[str, Any]) -> bool:
+    """Whether the files of ``outdir`` named in ``identities`` have those sizes and digests."""
+    try:
+        if any((outdir / name).stat().st_size != size for name, (size, _) in identities.items()):
             return False
-        self.facts = self.layout.facts = previous.facts
-        jobs = self.options.jobs if len(fresh) >= IN_PROCESS_BELOW else 1
-        pending = self.converted((item.source for item in fresh), None, jobs)
-        for item, outcome in zip(fresh, pending, strict=True):
-            item.outcome = outcome
-            if isinstance(outcome, Converted) and outcome.rdf is not None:
-                item.numbers = self.facts.number(outcome.rdf.shared, outcome.rdf.shared_ends)[0]
-                item.outcome = replace(outcome, rdf=None)  # kept: read back when written
-        plan = _SplicePlan(self, items, previous)
-        self.statistics = Statistics(plan.counts_kept(self.writer))
-        for number, item in enumerate(items):
-            self._write_item(item, plan, number)
-        carried = len(items) - len(fresh)
-        if self.progress is not None:
-            self.progress(carried)
-        self.summary.reused += carried
-        return True
-
-    def _write_item(self, item: _Item, plan: _SplicePlan, number: int) -> None:
-        key = item.source.key or ""
-        if item.duplicate is not None:
-            count_outcome(self.summary, item.duplicate)
-            self._reject(key, item.duplicate)
-            return
-        outcome = item.light_outcome()
-        if isinstance(outcome, Rejected):
-            count_outcome(self.summary, outcome)
-            self._reject(key, outcome)
-            return
-        flagged = plan.flagged(number)
-        if number in plan.copied:
-            assert item.row is not None and item.index is not None
-            count_outcome(self.summary, outcome)
-            old_chunk = plan.previous.chunks[item.index]
-            assert old_chunk is not None
-            chunk = self.writer.splice(old_chunk, item.row.triples)
-            self.summary.copied += 1
-            digest = plan.previous.digests[item.index].tobytes()
-            self.statistics.add_unchanged(chunk.figure, item.row.figure_subjects, digest)
-            self.other_subjects += item.row.other_subjects
-            self.layout.add(item.row, chunk, flagged.tobytes(), digest)
-            return
-        whole = self.whole(item)
-        count_outcome(self.summary, whole)
-        assert whole.rdf is not None
-        numbers = array("I")
-        numbers.frombytes(flagged.tobytes())
-        lines = whole.rdf.shared.splitlines(keepends=True)
-        self._render(key, whole, SharedFacts.first_stated(lines, numbers), numbers)
-
-    def whole(self, item: _Item) -> Converted:
-        """A converted record's outcome with its RDF: read back from the kept outcomes, or
-        converted again if it cannot be (not kept: a full disk; damaged). Not kept in
-        ``item``: what a re-run writes anew stays out of memory once written."""
-        if isinstance(item.outcome, Converted) and item.outcome.rdf is not None:
-            return item.outcome
-        key = item.source.key
-        at = self.this_run.get(key) if key is not None else None
-        if at is not None:
-            try:
-                outcome = self.kept.load(at, self.writer.streamed_formats)
-                if isinstance(outcome, Converted):
-                    return outcome
-            except DamagedEntry:
-                self.summary.damaged += 1
-        outcome = convert_one(item.source, self.batch_options)
-        if not isinstance(outcome, Converted):  # its inputs were converted before
-            raise InputChanged(f"{item.source.name} changed while the run read it: run again")
-        return outcome
-
-    # ------------------------------------------------------------------ every record written
-
-    def _streamed(self, sources: Iterable[Source]) -> None:
-        """Convert (or take the kept outcome of) every record and write each in order."""
-        keys: deque[str | None] = deque()
-
-        def noted(sources: Iterable[Source]) -> Iterator[Source]:
-            for source in sources:
-                keys.append(source.key)
-                yield source
-
-        for outcome in self.converted(noted(sources), self.figids, self.options.jobs):
-            key = keys.popleft() or ""
-            count_outcome(self.summary, outcome)
-            if isinstance(outcome, Converted) and outcome.rdf is not None:
-                rdf = outcome.rdf
-                numbers, first = self.facts.number(rdf.shared, rdf.shared_ends)
-                self._render(key, outcome, first, numbers)
-            elif isinstance(outcome, Rejected):
-                self._reject(key, outcome)
-
-    def _render(self, key: str, outcome: Converted, first: bytes, numbers: array[int]) -> None:
-        """Write a converted record, with ``first``, the shared facts it is the first to
-        state (flagged FIRST in ``numbers``)."""
-        rdf = outcome.rdf
-        assert rdf is not None
-        chunk = self.writer.add_record(rdf, first)
-        digest = self.statistics.add_record(rdf.figure, rdf.own, outcome.tally, first)
-        others = self.facts.number_subjects(outcome.tally.other_subjects)
-        self.other_subjects += others
-        triples = rdf.own_triples + first.count(b"\n")
-        row = Row(
-            key,
-            outcome.source,
-            outcome.figid,
-            True,
-            (outcome.stats.genes_with_id, outcome.stats.symbols_without_id),
-            [f.as_dict() for f in outcome.findings],
-            None,
-            triples,
-            outcome.tally.figure_subjects,
-            others,
-        )
-        self.layout.add(row, chunk, numbers.tobytes(), digest)
-
-    def _reject(self, key: str, outcome: Rejected) -> None:
-        """List a rejected record. One rejected for its figid is noted as converted: the
-        next run checks its figid again."""
-        self.writer.add_reject(outcome.row())
-        converted = outcome.stage is Stage.DUPLICATE
-        reject = None if converted else outcome.row()
-        findings = [f.as_dict() for f in outcome.findings]
-        row = Row(key, outcome.source, outcome.figid, converted, (0, 0), findings, reject, 0, 0, [])
-        self.layout.add(row, None, b"", bytes(16))
-
-
-@dataclass
-class _Item:
-    """A record of a re-run: its place in the last run's layout (if it is there unchanged),
-    or its new outcome (and its shared facts' numbers)."""
-
-    source: Source
-    index: int | None
-    row: Row | None = None
-    outcome: Outcome | None = None
-    numbers: array[int] | None = None
-    duplicate: Rejected | None = None
-
-    def light_outcome(self) -> Outcome:
-        """Its outcome, without its RDF when it comes from the layout."""
-        if self.outcome is not None:
-            return self.outcome
-        row = self.row
-        assert row is not None
-        findings = [Finding(**f) for f in row.findings]
-        if row.reject is not None:
-            stage, reason = Stage(row.reject["stage"]), row.reject["reason"]
-            return Rejected(row.source, row.figid, stage, reason, findings)
-        assert row.figid is not None
-        return Converted(row.source, row.figid, None, Stats(*row.stats), findings)
-
-    @property
-    def converted(self) -> bool:
-        return self.row.converted if self.row is not None else isinstance(self.outcome, Converted)
-
-    @property
-    def figid(self) -> str | None:
-        return self.row.figid if self.row is not None else self.light_outcome().figid
-
-
-class _SplicePlan:
-    """Which records of a re-run are copied from the last run's outputs, and which shared
-    facts each record states first."""
-
-    def __init__(self, run: _ConvertRun, items: list[_Item], previous: Layout) -> None:
-        self.previous = previous
-        starts = previous.line_starts
-
-        def numbers_of(row: int) -> Numbers:
-            """The flagged numbers of a record of the last run."""
-            return previous.numbers[starts[row] : starts[row + 1]]
-
-        segments: list[Numbers] = []
-        carried: list[tuple[int, int]] = []
-        """(segment, row of the last run) of each record with a chunk last time."""
-        touched: list[Numbers] = []
-        self._segment_of: dict[int, int] = {}
-        """Item -> its segment of the run's shared-fact numbers (records with a chunk)."""
-        for number, item in enumerate(items):
-            figid = item.figid
-            if not item.converted or figid is None:
-                continue
-            item.duplicate = run.figids.duplicate(item.source.name, figid)
-            if item.duplicate is not None:
-                continue
-            self._segment_of[number] = len(segments)
-            index = item.index
-            if index is not None and previous.chunks[index] is not None:
-                carried.append((len(segments), index))
-                segments.append(numbers_of(index) & NUMBER)
-                continue
-            if item.numbers is None:  # kept without a chunk (a duplicate then): read it
-                whole = run.whole(item)
-                assert whole.rdf is not None
-                item.numbers = run.facts.number(whole.rdf.shared, whole.rdf.shared_ends)[0]
-            fresh = np.frombuffer(item.numbers, dtype=np.uint32) & NUMBER
-            segments.append(fresh)
-            touched.append(fresh)
-        self._starts = np.zeros(len(segments) + 1, dtype=np.int64)
-        np.cumsum([len(segment) for segment in segments], out=self._starts[1:])
-        self.numbers = np.concatenate(segments) if segments else np.zeros(0, dtype=np.uint32)
-        is_carried = np.zeros(len(self.numbers), dtype=bool)
-        first_before = np.zeros(len(self.numbers), dtype=bool)
-        for segment, index in carried:
-            start, end = self._starts[segment], self._starts[segment + 1]
-            is_carried[start:end] = True
-            first_before[start:end] = (numbers_of(index) & FIRST) != 0
-        rows = np.array([index for _, index in carried], dtype=np.int64)
-        was_carried = np.zeros(len(previous.rows), dtype=bool)
-        was_carried[rows] = True
-        for dropped in np.flatnonzero(~was_carried & (previous.line_counts > 0)):
-            touched.append(numbers_of(int(dropped)) & NUMBER)
-        if np.all(np.diff(rows) > 0):
-            touched_numbers = np.concatenate(touched) if touched else np.zeros(0, np.uint32)
-        else:  # records in another order: every fact's first record is found again
-            touched_numbers = self.numbers
-        self.flags = first_flags(self.numbers, is_carried, first_before, touched_numbers)
-        moved = np.flatnonzero(is_carried & (self.flags != first_before))
-        moved_segments = set(np.searchsorted(self._starts, moved, side="right") - 1)
-        copied_segments = {segment for segment, _ in carried} - moved_segments
-        self.copied = {n for n, segment in self._segment_of.items() if segment in copied_segments}
-        self._copied_rows = np.zeros(len(previous.rows), dtype=bool)
-        copied_rows = [index for segment, index in carried if segment in copied_segments]
-        self._copied_rows[copied_rows] = True
-
-    def flagged(self, number: int) -> Numbers:
-        """The item's shared-fact numbers, flagged FIRST where it states the fact first."""
-        segment = self._segment_of[number]
-        start, end = self._starts[segment], self._starts[segment + 1]
-        flags = self.flags[start:end].astype(np.uint32) << np.uint32(31)
-        return (self.numbers[start:end] | flags).astype(np.uint32)
-
-    def counts_kept(self, writer: OutputWriter) -> Counts:
-        """The last run's counts less those of its chunks not copied this time (counted
-        from the last run's outputs)."""
-        counts = Counts.from_parts(self.previous.counts.parts())
-        for index, chunk in enumerate(self.previous.chunks):
-            if chunk is not None and not self._copied_rows[index]:
-                counts.subtract(Counts.of_lines(writer.written_before(chunk)))
-        return counts
+        return all(file_identity(outdir / name) == kept for name, kept in identities.items())
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 def count_outcome(summary: Summary, outcome: Outcome) -> None:
@@ -547,19 +326,21 @@ def validate_to_folder(
     rdf_files = [Path(i) for i in inputs if i.lower().endswith(RDF_SUFFIXES)]
     records = [i for i in inputs if not i.lower().endswith(RDF_SUFFIXES)]
     orphans = orphan_sidecars(records)
-    with closing(OutputWriter(outdir, formats=[])) as writer, _interrupt_after_write(writer):
+    with closing(OutputWriter(outdir, formats=[])) as writer, after_write(writer):
         summary = Summary(findings=FindingLog(writer.findings))
         sources = discover(records, stdin=stdin)
         options = BatchOptions(validate=True, engine=engine_name)
-        figids = FigidRegister()
-        outcomes = chain(
-            convert_all(sources, options, jobs=jobs, batch_size=batch_size, figids=figids),
-            *(_validate_rdf_file(path, engine_name) for path in rdf_files),
+        converted = deduplicated(
+            outcomes_of(convert_all(sources, options, jobs=jobs, batch_size=batch_size))
         )
-        for outcome in outcomes:
-            count_outcome(summary, outcome)
-            if isinstance(outcome, Rejected):
-                writer.add_reject(outcome.row())
+        with closing(converted):  # an interrupt anywhere ends the pool of workers now
+            outcomes = chain(
+                converted, *(_validate_rdf_file(path, engine_name) for path in rdf_files)
+            )
+            for outcome in outcomes:
+                count_outcome(summary, outcome)
+                if isinstance(outcome, Rejected):
+                    writer.add_reject(outcome.row())
         summary.findings.close_report()
         written = writer.finish()
     summary.orphans = orphans

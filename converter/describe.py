@@ -24,7 +24,7 @@ import xxhash
 
 from . import __version__
 from . import vocab as v
-from .write import GZIP, base_format
+from .formats import GZIP, base_format
 
 DATASET = "https://pfocr.wikipathways.org/rdf/pfocr"
 """The summary-level dataset, and the named graph a store keeps the description in."""
@@ -155,31 +155,29 @@ class Statistics:
     """VoID counts of the triples written, each counted once, record by record: a
     record's own graph from its tally, and the shared facts it was the first to state."""
 
-    def __init__(self, counts: Counts | None = None) -> None:
-        """``counts``: where to start from (a re-run's, from the last run's)."""
-        self.counts = counts if counts is not None else Counts()
+    def __init__(self) -> None:
+        self.counts = Counts()
         self.example: str | None = None
         self.figure_subjects = 0
-        self.other_subjects = 0
-        """Distinct subjects outside the figures' own IRIs (set by the writer of the run)."""
+        self._other_subjects: set[int] = set()
+        """Digests of the subjects outside the figures' own IRIs."""
         self._content = xxhash.xxh3_128()
 
-    def add_record(self, figure: str, own: bytes, tally: Tally, shared: bytes) -> bytes:
+    def add_record(self, figure: str, own: bytes, tally: Tally, shared: bytes) -> None:
         """A record as written: its own graph (N-Triples, and its tally) and the shared
-        facts it was the first to state (N-Triples lines); returns its digest."""
+        facts it was the first to state (N-Triples lines)."""
+        lines = shared.decode("utf-8").splitlines()
         self.counts.update(tally.counts)
-        self.counts.add(_terms(shared.decode("utf-8").splitlines()))
-        digest = _digest(own, shared)
-        self.add_unchanged(figure, tally.figure_subjects, digest)
-        return digest
-
-    def add_unchanged(self, figure: str, figure_subjects: int, digest: bytes) -> None:
-        """A record written as the last run wrote it (its counts are in the starting
-        counts)."""
+        self.counts.add(_terms(lines))
         if self.example is None:
             self.example = figure
-        self.figure_subjects += figure_subjects
-        self._content.update(digest)
+        self.figure_subjects += tally.figure_subjects
+        digest_of, subjects = xxhash.xxh3_128_intdigest, self._other_subjects
+        for subject in tally.other_subjects:
+            subjects.add(digest_of(subject.encode()))
+        for line in lines:
+            subjects.add(digest_of(line[: line.index(" ")].encode()))
+        self._content.update(_digest(own, shared))
 
     @property
     def triples(self) -> int:
@@ -187,7 +185,7 @@ class Statistics:
 
     @property
     def distinct_subjects(self) -> int:
-        return self.figure_subjects + self.other_subjects
+        return self.figure_subjects + len(self._other_subjects)
 
     @property
     def version(self) -> str:

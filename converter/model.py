@@ -31,15 +31,6 @@ class RecordError(Exception):
         self.file = file
 
 
-Location = tuple[str, int, int]
-"""Where a kept outcome lies: pack file name, offset, length."""
-
-
-class DamagedEntry(Exception):
-    """Something a run kept for the next run cannot be read back (cut short, altered,
-    foreign): it is never trusted."""
-
-
 @dataclass(frozen=True)
 class Source:
     """One input record as found on disk or on standard input, not yet read."""
@@ -54,8 +45,6 @@ class Source:
     key: str | None = None
     """A digest of the record's inputs (its name, bytes and sidecars), when the run keeps
     what it converts for the next run."""
-    kept_at: Location | None = None
-    """Where the outcome the last run kept for this key lies, if it kept one."""
 
     @property
     def stem_figid(self) -> str | None:

@@ -12,28 +12,24 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import signal
 import threading
-from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, islice
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from .describe import Tally
 from .enrich import enrich
 from .expand import expand
-from .model import DamagedEntry, Location, Record, RecordError, Source, Stage, Stats
+from .interrupt import ignore_in_worker, wait_for_room, workers_started
+from .model import Record, RecordError, Source, Stage, Stats
+from .outcome import Converted, Outcome, Rejected
 from .read import load_record, prefetch
+from .serialize import RecordRdf, serialize_record
+from .state import encode
 from .validate import DEFAULT_ENGINE, Finding, engine
-from .write import DigestSet, RecordRdf, serialize_record
-
-if TYPE_CHECKING:
-    from .state import KeptState
 
 DEFAULT_BATCH_SIZE = 20
 BATCHES_IN_FLIGHT_PER_JOB = 4
@@ -41,43 +37,6 @@ BATCHES_IN_FLIGHT_PER_JOB = 4
 falls behind (a slow disk), the workers wait instead of results piling up in memory."""
 MAX_LITERAL_BYTES = 12 * 1024 * 1024
 """Longer text values are refused: Oxigraph's parsers stop at 16 MiB per N-Quads line."""
-
-
-@dataclass
-class Converted:
-    source: str
-    figid: str
-    rdf: RecordRdf | None
-    """The record's RDF (None when only validated)."""
-    stats: Stats
-    findings: list[Finding] = field(default_factory=list)
-    """Warnings (a converted record has no violations)."""
-    tally: Tally = field(default_factory=Tally)
-    """The counts of the record's own graph, for the dataset description."""
-
-
-@dataclass
-class Rejected:
-    source: str
-    figid: str | None
-    stage: Stage
-    reason: str
-    findings: list[Finding] = field(default_factory=list)
-
-    def row(self) -> dict[str, object]:
-        """The record's line in ``rejects.jsonl``."""
-        row: dict[str, object] = {
-            "file": self.source,
-            "figid": self.figid,
-            "stage": self.stage.value,
-            "reason": self.reason,
-        }
-        if self.findings:
-            row["violations"] = [f.as_dict() for f in self.findings if f.is_violation]
-        return row
-
-
-Outcome = Converted | Rejected
 
 
 @dataclass
@@ -149,46 +108,27 @@ class BatchOptions:
     engine: str = DEFAULT_ENGINE
     formats: tuple[str, ...] = ()
     """The streamed output formats each record is serialized for (``nt``, ``nq``, ``ttl``)."""
-    kept: KeptState | None = None
-    """Where outcomes are kept for the next run (by the key of each source)."""
-    reuse: bool = True
-    """Take the kept outcome of a record whose inputs are unchanged instead of converting it."""
+    keep: bool = False
+    """Encode each outcome for the kept state too (in the worker: it compresses)."""
 
 
 @dataclass
 class BatchResult:
-    """A batch's outcomes; how many were kept ones (and how many kept ones were damaged);
-    where the new ones were kept, by key."""
+    """A batch's outcomes, and each one encoded for the kept state (when asked for)."""
 
     outcomes: list[Outcome] = field(default_factory=list)
-    reused: int = 0
-    damaged: int = 0
-    kept: dict[str, Location] = field(default_factory=dict)
+    encoded: list[bytes] = field(default_factory=list)
 
 
 def run_batch(sources: Sequence[Source], options: BatchOptions) -> BatchResult:
-    """The outcome of each source, in order: its kept outcome when its inputs are unchanged
-    (and reuse is on), else a new conversion, kept for the next run."""
-    kept = options.kept
+    """The outcome of each source, in order (and each encoded, with ``options.keep``)."""
     result = BatchResult()
-    new: list[tuple[str, Outcome]] = []
-    prefetch([source for source in sources if source.kept_at is None])
+    prefetch(list(sources))
     for source in sources:
-        outcome = None
-        if kept is not None and source.kept_at is not None and options.reuse:
-            try:
-                outcome = kept.load(source.kept_at, options.formats)
-            except DamagedEntry:
-                result.damaged += 1
-        if outcome is not None:
-            result.reused += 1
-        else:
-            outcome = convert_one(source, options)
-            if source.key is not None:
-                new.append((source.key, outcome))
+        outcome = convert_one(source, options)
         result.outcomes.append(outcome)
-    if kept is not None:
-        result.kept = kept.keep(new)
+        if options.keep:
+            result.encoded.append(encode(outcome))
     return result
 
 
@@ -218,12 +158,8 @@ def convert_all(
     *,
     jobs: int = 1,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    on_batch: Callable[[BatchResult], None] | None = None,
-    figids: FigidRegister | None = None,
-) -> Iterator[Outcome]:
-    """Outcomes for ``sources`` in input order, duplicates of an earlier figid rejected
-    (figids seen are noted in ``figids``; without it, no figid is checked); ``on_batch`` is
-    told of each batch done.
+) -> Iterator[BatchResult]:
+    """The results of ``sources`` batch after batch, in input order.
 
     Sources are consumed as they come; with ``jobs > 1`` and more than one batch, batches
     are converted by a pool of worker processes and their results taken in order.
@@ -232,52 +168,34 @@ def convert_all(
     all_batches = _batches(sources, batch_size)
     lookahead = list(islice(all_batches, 2))
     batches = chain(lookahead, all_batches)
-    if jobs > 1 and len(lookahead) > 1:
-        context = multiprocessing.get_context("spawn")
-        in_flight = threading.BoundedSemaphore(BATCHES_IN_FLIGHT_PER_JOB * jobs)
-
-        stopping = threading.Event()
-
-        def throttled() -> Iterator[list[Source]]:
-            for batch in batches:  # the pool's feeder thread waits here
-                while not in_flight.acquire(timeout=0.1):
-                    if stopping.is_set():  # the run ends (an interrupt): let the pool close
-                        return
-                yield batch
-
-        def released(results: Iterable[BatchResult]) -> Iterator[BatchResult]:
-            for result in results:
-                in_flight.release()
-                yield result
-
-        with _workers_ignore_ctrl_c():
-            pool = context.Pool(jobs, initializer=_worker_init)
-        with pool:
-            results = released(pool.imap(worker, throttled()))
-            try:
-                yield from _deduplicated(results, figids, on_batch)
-            finally:
-                stopping.set()
-    else:
-        yield from _deduplicated(map(worker, batches), figids, on_batch)
-
-
-@contextmanager
-def _workers_ignore_ctrl_c() -> Iterator[None]:
-    """Start worker processes with Ctrl-C ignored from their first instruction: the
-    disposition SIG_IGN survives exec, so a worker still importing its modules when the
-    terminal's Ctrl-C reaches the process group prints no traceback; the main process ends
-    the run. A Ctrl-C meanwhile is held (blocked) and reaches the main process afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers; _worker_init covers the rest
+    if jobs <= 1 or len(lookahead) <= 1:
+        yield from map(worker, batches)
         return
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    context = multiprocessing.get_context("spawn")
+    room = threading.BoundedSemaphore(BATCHES_IN_FLIGHT_PER_JOB * jobs)
+    stopping = threading.Event()
+
+    def throttled() -> Iterator[list[Source]]:
+        for batch in batches:  # the pool's feeder thread waits here
+            if not wait_for_room(room, stopping):
+                return
+            yield batch
+
+    with workers_started():
+        pool = context.Pool(jobs, initializer=_worker_init)
+    with pool:
+        try:
+            for result in pool.imap(worker, throttled()):
+                room.release()
+                yield result
+        finally:
+            stopping.set()
+
+
+def outcomes_of(results: Iterable[BatchResult]) -> Iterator[Outcome]:
+    """Every outcome of ``results``, in order."""
+    for result in results:
+        yield from result.outcomes
 
 
 def _worker_init() -> None:
@@ -285,43 +203,19 @@ def _worker_init() -> None:
     many short-lived objects, and every full collection would scan the modules again."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process ends the run and the pool
+    ignore_in_worker()
 
 
-class FigidRegister:
-    """The figids converted so far in a run, each with the record it came from. It grows
-    with the records, so it is kept small: each figid's digest in a table, the records'
-    names in one buffer."""
-
-    def __init__(self) -> None:
-        self._figids = DigestSet()
-        self._names = bytearray()
-        self._ends = array("Q")
-
-    def duplicate(self, source: str, figid: str) -> Rejected | None:
-        """The rejection of a record whose figid an earlier record has; else None (and the
-        figid is noted as this record's)."""
-        number, new = self._figids.number(figid.encode("utf-8", "surrogatepass"))
-        if new:
-            self._names += source.encode("utf-8", "surrogatepass")
-            self._ends.append(len(self._names))
-            return None
-        start = self._ends[number - 1] if number else 0
-        earlier = self._names[start : self._ends[number]].decode("utf-8", "surrogatepass")
-        return Rejected(
-            source, figid, Stage.DUPLICATE, f"figid {figid!r} was already converted from {earlier}"
-        )
-
-
-def _deduplicated(
-    results: Iterable[BatchResult],
-    figids: FigidRegister | None,
-    on_batch: Callable[[BatchResult], None] | None,
-) -> Iterator[Outcome]:
-    for result in results:
-        for outcome in result.outcomes:
-            if figids is not None and isinstance(outcome, Converted):
-                outcome = figids.duplicate(outcome.source, outcome.figid) or outcome
-            yield outcome
-        if on_batch is not None:
-            on_batch(result)
+def deduplicated(outcomes: Iterable[Outcome]) -> Generator[Outcome, None, None]:
+    """``outcomes``, each converted record whose figid an earlier one has rejected."""
+    first: dict[str, str] = {}
+    """Each figid converted so far, and the record it came from."""
+    for outcome in outcomes:
+        if isinstance(outcome, Converted):
+            earlier = first.get(outcome.figid)
+            if earlier is None:
+                first[outcome.figid] = outcome.source
+            else:
+                reason = f"figid {outcome.figid!r} was already converted from {earlier}"
+                outcome = Rejected(outcome.source, outcome.figid, Stage.DUPLICATE, reason)
+        yield outcome

@@ -151,8 +151,8 @@ class Summary:
     """What loading the store changed, when the load updated it by the differences."""
     reused: int = 0
     """Records whose kept outcome was taken (their inputs unchanged since the last run)."""
-    copied: int = 0
-    """Records written by copying their bytes from the last run's outputs."""
+    unchanged: bool = False
+    """Whether the outputs in place were already this run's (nothing was written)."""
     damaged: int = 0
     """Kept outcomes that could not be trusted (those records were converted again)."""
     notices: list[str] = field(default_factory=list)
@@ -162,11 +162,10 @@ class Summary:
         """How many outcomes were taken from the last run, if any."""
         if not self.reused:
             return None
-        copied = f"; {self.copied} copied from its outputs" if self.copied else ""
         return (
             f"{counted(self.reused, 'record')} unchanged since the last run (their kept "
             "outcomes taken), "
-            f"{self.read - self.reused} converted{copied}"
+            f"{self.read - self.reused} converted"
         )
 
     @property

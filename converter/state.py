@@ -1,48 +1,56 @@
-"""Keep stage: what a run keeps under OUTDIR so that the next run converts only what changed.
+"""Keep stage: what a run keeps in OUTDIR so that the next run converts only what changed.
 
-Each record's outcome (its own graph and shared facts as N-Triples, its counts and findings,
-or its rejection) is kept under a key: a digest of the record's name, bytes and sidecars'
-bytes. The kept outcomes live in ``OUTDIR/.pfocr-state/<fingerprint>/``, the fingerprint a
-digest of everything else that changes a record's outcome: this converter's code and data
-files, the libraries' versions, and the options that change a conversion (validation, the
-engine; not the output formats, which are made from the N-Triples). A re-run hands the kept
-outcome of an unchanged record to the writer in place of a conversion, and the writer makes
-every output as a full run does: the same bytes.
+The kept state is one sqlite database, ``OUTDIR/.pfocr-state/state.sqlite``. It holds each
+record's outcome (what its worker made: its N-Triples, what is costly to make again such
+as its N-Quads, Turtle fragment and gzip members, its counts and findings, or its
+rejection), with a checksum, under a key that is a digest of the record's name, bytes and
+sidecars' bytes; and a note of the last complete run (a digest of its inputs and options,
+each output's size and digest, its triple count). The database belongs to a
+*fingerprint*, a digest of everything else that changes an outcome: this converter's code
+and data files, the libraries' versions, and the options that change a conversion
+(validation, the engine; not the output formats).
 
-An entry is written under a temporary name and renamed into place, so an interrupted run
-leaves complete entries or none. It holds a JSON header and the N-Triples (LZ4-compressed:
-fast, see benchmarks/README.md), with a checksum of both: a damaged entry is converted
-again, never trusted, and nothing in it is executed (no pickle).
+Transactions keep it whole: new outcomes are committed batch by batch (a killed run leaves
+what it converted for the next), and a run that does not complete leaves the last run's
+note as it was. A database that cannot be read, or that another fingerprint made, is
+rebuilt, with one line saying so. Nothing kept is executed (JSON and bytes, no pickle).
 """
 
 from __future__ import annotations
 
+import errno
 import json
-import os
 import shutil
-from array import array
-from collections.abc import Iterable, Iterator, Mapping
+import sqlite3
+from collections.abc import Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import lz4.frame
+import lz4.block
 import xxhash
 
 from . import __version__
 from .describe import Counts, Tally
-from .model import DamagedEntry, Location, Source, Stage, Stats
-from .pipeline import Converted, Outcome, Rejected
+from .formats import GZIP
+from .model import Source, Stage, Stats
+from .outcome import Converted, Outcome, Rejected
 from .read import SIDECAR_KINDS
 from .resources import PACKAGE_DIR, data_dir
+from .serialize import RecordRdf, own_graph_parts
 from .validate import Finding
-from .write import DigestSet, RecordRdf, own_graph_parts, replace_file
 
 STATE_DIR = ".pfocr-state"
-INDEX_FILE = "index.tsv"
-MAGIC = b"pfocr-rdf kept outcome 1\n"
-LIBRARIES = ("pyoxigraph", "pyld", "PyYAML", "shacl", "pyshacl", "rdflib", "numpy")
+DATABASE = "state.sqlite"
+SCHEMA = "pfocr-rdf kept state 3"
+LIBRARIES = ("pyoxigraph", "pyld", "PyYAML", "shacl", "pyshacl", "rdflib", "lz4")
+KEPT_PARTS = ("nq", "ttl", *(name + GZIP for name in ("nt", "nq", "ttl")))
+"""The parts of an own graph kept beside its N-Triples, as the formats written made them:
+each costs more to make again than to read back (the N-Quads, which compress well, too)."""
+
+
+class DamagedEntry(Exception):
+    """A kept outcome cannot be read back (altered, foreign): it is never trusted."""
 
 
 def fingerprint(options: Iterable[str]) -> str:
@@ -89,239 +97,202 @@ def record_key(source: Source) -> str | None:
     return digest.hexdigest()
 
 
-class KeptIndex:
-    """Where kept outcomes lie, by key (a record key: 32 hex digits). One entry grows with
-    the records, so it is kept small: the key's 16 bytes, a pack number and the entry's
-    offset and length in arrays, found through a digest table."""
-
-    def __init__(self) -> None:
-        self._slots = DigestSet()
-        self._keys = bytearray()
-        self._packs: dict[str, int] = {}
-        self._pack_names: list[str] = []
-        self._pack = array("I")
-        self._offset = array("Q")
-        self._length = array("Q")
-
-    def __len__(self) -> int:
-        return len(self._pack)
-
-    def __setitem__(self, key: str, at: Location) -> None:
-        pack, offset, length = at
-        raw = bytes.fromhex(key)
-        number, new = self._slots.number(raw)
-        pack_number = self._packs.setdefault(pack, len(self._pack_names))
-        if pack_number == len(self._pack_names):
-            self._pack_names.append(pack)
-        if new:
-            self._keys += raw
-            self._pack.append(pack_number)
-            self._offset.append(offset)
-            self._length.append(length)
-        else:
-            self._pack[number], self._offset[number] = pack_number, offset
-            self._length[number] = length
-
-    def get(self, key: str) -> Location | None:
-        number = self._slots.find(bytes.fromhex(key))
-        return None if number is None else self._at(number)
-
-    def _at(self, number: int) -> Location:
-        pack = self._pack_names[self._pack[number]]
-        return pack, self._offset[number], self._length[number]
-
-    def update(self, where: Mapping[str, Location]) -> None:
-        for key, at in where.items():
-            self[key] = at
-
-    def items(self) -> Iterator[tuple[str, Location]]:
-        for number in range(len(self)):
-            yield self._keys[16 * number : 16 * number + 16].hex(), self._at(number)
-
-    def packs(self) -> set[str]:
-        """The packs the entries lie in."""
-        return {self._pack_names[number] for number in set(self._pack)}
-
-
 class KeptState:
-    """The outcomes kept for one fingerprint under ``outdir``."""
+    """The kept state of one OUTDIR, for one fingerprint. Close it when the run is done."""
 
     def __init__(self, outdir: Path, fingerprint: str) -> None:
         self.root = outdir / STATE_DIR
-        self.folder = self.root / fingerprint
+        self.path = self.root / DATABASE
+        self.notice: str | None = None
+        """One line saying what was dropped (another fingerprint, a damaged database)."""
+        outdir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open(fingerprint)
+        except sqlite3.OperationalError as err:  # a full disk, a folder that cannot be written
+            raise OSError(errno.EIO, str(err), str(self.path)) from None
+        except sqlite3.DatabaseError:  # not a database, or a damaged one
+            self.notice = (
+                f"the kept state in {self.root} is damaged: every record is converted again"
+            )
+            self._drop_all()
+            self._db = self._open(fingerprint)
 
-    def prepare(self) -> str | None:
-        """Make the folder, and drop what was kept for another fingerprint (another
-        version, or other options); returns a one-line notice when something was dropped."""
-        notice = None
+    def _open(self, fingerprint: str) -> sqlite3.Connection:
+        """The database, made anew if it was made for another fingerprint (or is absent)."""
         if self.root.is_dir():
-            stale = [path for path in self.root.iterdir() if path != self.folder]
-            if stale:
-                notice = (
-                    f"what {self.root} kept was made by another version of pfocr-rdf or with "
-                    "other options: every record is converted again"
+            for path in self.root.iterdir():  # what an earlier version kept: dropped
+                if not path.name.startswith(DATABASE):
+                    self.notice = self.notice or self._other_version()
+                    _remove(path)
+        self.root.mkdir(exist_ok=True)
+        db = sqlite3.connect(self.path)  # each `with db:` block one transaction
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # never corrupt; the last commits may go
+            with db:
+                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+                made = dict(db.execute("SELECT name, value FROM meta"))
+                wanted = {"schema": SCHEMA, "fingerprint": fingerprint}
+                if {name: made.get(name) for name in wanted} != wanted:
+                    if made:
+                        self.notice = self.notice or self._other_version()
+                    db.execute("DROP TABLE IF EXISTS outcomes")
+                    db.execute("DELETE FROM meta")
+                    db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS outcomes "
+                    "(key TEXT PRIMARY KEY, head TEXT NOT NULL, body BLOB NOT NULL, "
+                    "checksum TEXT NOT NULL)"
                 )
-            for path in stale:
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        return notice
+            db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
-    def load(self, at: Location, formats: Iterable[str]) -> Outcome:
-        """The outcome kept at ``at`` (its own graph made for ``formats``); DamagedEntry
-        for an entry that is missing or cannot be trusted."""
-        pack, offset, length = at
+    def _other_version(self) -> str:
+        return (
+            f"what {self.root} kept was made by another version of pfocr-rdf or with other "
+            "options: every record is converted again"
+        )
+
+    def _drop_all(self) -> None:
+        for path in self.root.iterdir() if self.root.is_dir() else ():
+            _remove(path)
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM outcomes").fetchone()[0])
+
+    def keys(self) -> set[str]:
+        """The keys outcomes are kept under."""
+        return {key for (key,) in self._db.execute("SELECT key FROM outcomes")}
+
+    def load(self, key: str, formats: Iterable[str], *, head_only: bool = False) -> Outcome:
+        """The outcome kept under ``key``, its own graph made for ``formats`` (without its
+        RDF with ``head_only``); DamagedEntry if it is missing or cannot be read."""
+        column = "head, NULL, NULL" if head_only else "head, body, checksum"
         try:
-            with open(self.folder / pack, "rb") as stream:
-                stream.seek(offset)
-                data = stream.read(length)
-        except OSError as err:
+            row = self._db.execute(
+                f"SELECT {column} FROM outcomes WHERE key = ?", (key,)
+            ).fetchone()
+        except sqlite3.DatabaseError as err:
             raise DamagedEntry(str(err)) from None
-        return decode(data, formats)
+        if row is None:
+            raise DamagedEntry(f"no outcome kept under {key}")
+        self._db.execute("INSERT OR IGNORE INTO used VALUES (?)", (key,))
+        head, body, kept = row
+        if body is not None and checksum(head, body) != kept:
+            raise DamagedEntry(f"the outcome kept under {key} does not match its checksum")
+        return decode(head, body, formats)
 
-    def keep(self, outcomes: Iterable[tuple[str, Outcome]]) -> dict[str, Location]:
-        """Keep a batch's new outcomes (by key) in one pack file, written atomically, and
-        return where each lies; a pack that cannot be written (a full disk) is not kept,
-        and the run goes on."""
-        entries = [(key, encode(outcome)) for key, outcome in outcomes]
-        if not entries:
-            return {}
-        data = b"".join(entry for _, entry in entries)
-        name = f"{xxhash.xxh3_128_hexdigest(data)}.pack"
-        if not _write_whole(self.folder / name, [data]):
-            return {}
-        where, offset = {}, 0
+    def keep(self, entries: Sequence[tuple[str, bytes]]) -> None:
+        """Keep a batch's new outcomes (key, :func:`encode`'s bytes), in one transaction; a
+        batch that cannot be kept (a full disk) is not, and the run goes on."""
+        rows = []
         for key, entry in entries:
-            where[key] = (name, offset, len(entry))
-            offset += len(entry)
-        return where
-
-    def read_index(self) -> tuple[KeptIndex, str | None]:
-        """Where the kept outcomes lie, by key (the last run's, and those of a run that was
-        stopped since), and a notice if the index is damaged (then nothing is taken)."""
-        path = self.folder / INDEX_FILE
-        if not path.exists():
-            return KeptIndex(), None
+            head, body = split(entry)
+            rows.append((key, head, body, checksum(head, body)))
         try:
-            index = KeptIndex()
-            with open(path, encoding="utf-8") as lines:
-                for line in lines:
-                    if not line.endswith("\n"):  # a line cut short by a kill: not kept
-                        break
-                    key, pack, offset, length = line[:-1].split("\t")
-                    index[key] = (pack, int(offset), int(length))
-            return index, None
-        except (OSError, ValueError, UnicodeDecodeError):
-            notice = f"the index of {self.folder} is damaged: every record is converted again"
-            return KeptIndex(), notice
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?)", rows)
+                used = [(key,) for key, _ in entries]
+                self._db.executemany("INSERT OR IGNORE INTO used VALUES (?)", used)
+        except sqlite3.DatabaseError:
+            pass  # not kept: converted again next time
 
-    def note(self, where: Mapping[str, Location]) -> None:
-        """Add new outcomes to the index as they are kept, so that a run stopped half-way
-        leaves what it converted for the next."""
-        if where:
-            try:
-                with open(self.folder / INDEX_FILE, "ab") as stream:
-                    stream.writelines(_index_rows(where.items()))
-            except OSError:
-                pass  # not noted (a full disk): converted again next time
+    def last_run(self) -> dict[str, Any] | None:
+        """The note of the last complete run, if there is one."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'run'").fetchone()
+        try:
+            return dict(json.loads(row[0])) if row is not None else None
+        except (ValueError, TypeError):
+            return None
 
-    def write_index(self, index: KeptIndex, others: Iterable[str] = ()) -> None:
-        """Replace the index by this run's outcomes (atomically), and delete the packs that
-        no outcome of it lies in, and temporary files left behind; files named in
-        ``others`` (kept beside the outcomes by others) stay."""
-        if not _write_whole(self.folder / INDEX_FILE, _index_rows(index.items())):
-            return
-        used = index.packs() | {INDEX_FILE, *others}
-        for path in self.folder.iterdir():
-            if path.name not in used:
-                path.unlink(missing_ok=True)
+    def save_run(self, note: dict[str, Any], *, prune: bool = True) -> None:
+        """Note a complete run, and (with ``prune``) drop the outcomes it did not use; one
+        transaction."""
+        with self._db:
+            if prune:
+                self._db.execute("DELETE FROM outcomes WHERE key NOT IN (SELECT key FROM used)")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('run', ?)", (json.dumps(note),))
+
+    def forget_run(self) -> None:
+        """Drop the note of the last run (its outputs are about to be replaced)."""
+        with self._db:
+            self._db.execute("DELETE FROM meta WHERE name = 'run'")
+
+    def close(self) -> None:
+        self._db.close()
 
 
-INDEX_BLOCK = 10_000
-"""Index lines made and written at a time, so that the whole index is never held in
-memory as text."""
-
-
-def _index_rows(where: Iterable[tuple[str, Location]]) -> Iterator[bytes]:
-    """The index's lines, a block at a time."""
-    rows = (f"{key}\t{p}\t{o}\t{n}\n" for key, (p, o, n) in where)
-    while block := "".join(islice(rows, INDEX_BLOCK)):
-        yield block.encode()
-
-
-def _write_whole(path: Path, blocks: Iterable[bytes]) -> bool:
-    """Write ``path`` (the bytes of ``blocks``) under a temporary name, then put it in
-    place: it is whole or absent. False when it cannot be written (a full disk), and
-    nothing is left."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "wb") as stream:
-            stream.writelines(blocks)
-        replace_file(temp, path)
-    except OSError:
-        temp.unlink(missing_ok=True)
-        return False
-    return True
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- entries
 
 
 def encode(outcome: Outcome) -> bytes:
-    """An outcome as bytes: magic line, checksum, header length, JSON header, and for a
-    converted record its own graph and shared facts (N-Triples), compressed together."""
+    """An outcome as bytes: the length of a JSON header, the header, and for a converted
+    record its own graph, shared facts and the kept parts of its own graph, compressed
+    together. Made in the worker; :func:`split` cuts it into the database's columns."""
     header: dict[str, Any] = {
         "source": outcome.source,
         "figid": outcome.figid,
         "findings": [f.as_dict() for f in outcome.findings],
     }
-    rdf = b""
+    body = b""
     if isinstance(outcome, Rejected):
         header.update(kind="rejected", stage=outcome.stage.value, reason=outcome.reason)
     else:
         assert outcome.rdf is not None
         record, tally = outcome.rdf, outcome.tally
+        kept = {name: part for name, part in record.parts.items() if name in KEPT_PARTS}
         header.update(
             kind="converted",
             stats=[outcome.stats.genes_with_id, outcome.stats.symbols_without_id],
             figure=record.figure,
             own_triples=record.own_triples,
             own_bytes=len(record.own),
+            shared_bytes=len(record.shared),
             shared_ends=record.shared_ends,
+            parts={name: len(part) for name, part in kept.items()},
             counts=tally.counts.parts(),
             figure_subjects=tally.figure_subjects,
             other_subjects=list(tally.other_subjects),
         )
-        rdf = lz4.frame.compress(record.own + record.shared)
+        parts = b"".join([record.own, record.shared, *kept.values()])
+        body = lz4.block.compress(parts)
     head = json.dumps(header, ensure_ascii=False).encode()
-    body = len(head).to_bytes(8, "big") + head + rdf
-    return MAGIC + xxhash.xxh3_128_digest(body) + body
+    return len(head).to_bytes(8, "big") + head + body
 
 
-def decode(data: bytes, formats: Iterable[str]) -> Outcome:
-    """The outcome :func:`encode` made, its own graph made for ``formats``; DamagedEntry
-    if the bytes are not such an entry."""
-    start = len(MAGIC) + 16
-    if (
-        not data.startswith(MAGIC)
-        or xxhash.xxh3_128_digest(data[start:]) != data[len(MAGIC) : start]
-    ):
-        raise DamagedEntry("checksum mismatch")
+def checksum(head: str, body: bytes) -> str:
+    """A digest of a kept outcome, to find one damaged since it was kept."""
+    digest = xxhash.xxh3_64(head.encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def split(entry: bytes) -> tuple[str, bytes]:
+    """An encoded outcome as its header (JSON text) and body."""
+    size = int.from_bytes(entry[:8], "big")
+    return entry[8 : 8 + size].decode(), entry[8 + size :]
+
+
+def decode(head: str, body: bytes | None, formats: Iterable[str]) -> Outcome:
+    """The outcome :func:`encode` made, its own graph made for ``formats`` (no RDF when
+    ``body`` is None); DamagedEntry if it is not such an outcome."""
     try:
-        size = int.from_bytes(data[start : start + 8], "big")
-        header = json.loads(data[start + 8 : start + 8 + size])
+        header = json.loads(head)
         findings = [Finding(**f) for f in header["findings"]]
         if header["kind"] == "rejected":
             stage = Stage(header["stage"])
             return Rejected(header["source"], header["figid"], stage, header["reason"], findings)
-        rdf = lz4.frame.decompress(data[start + 8 + size :])
-        own, shared = rdf[: header["own_bytes"]], rdf[header["own_bytes"] :]
-        figure = header["figure"]
-        parts = own_graph_parts(own, figure, formats)
-        ends = tuple(header["shared_ends"])
-        record = RecordRdf(figure, own, header["own_triples"], shared, ends, parts)
+        record = None if body is None else _record(header, lz4.block.decompress(body), formats)
         tally = Tally(
             Counts.from_parts(header["counts"]),
             header["figure_subjects"],
@@ -331,3 +302,24 @@ def decode(data: bytes, formats: Iterable[str]) -> Outcome:
         return Converted(header["source"], header["figid"], record, stats, findings, tally)
     except (ValueError, KeyError, TypeError, RuntimeError) as err:
         raise DamagedEntry(f"unreadable entry: {err}") from None
+
+
+def _record(header: dict[str, Any], data: bytes, formats: Iterable[str]) -> RecordRdf:
+    """A record's RDF from its header and decompressed body."""
+    own_end = header["own_bytes"]
+    shared_end = own_end + header["shared_bytes"]
+    own, shared = data[:own_end], data[own_end:shared_end]
+    kept, at = {}, shared_end
+    for name, length in header["parts"].items():
+        kept[name] = data[at : at + length]
+        at += length
+    if at != len(data):
+        raise ValueError("the parts do not add up")
+    wanted = list(formats)
+    missing = [name for name in wanted if name not in kept]
+    made = own_graph_parts(own, header["figure"], missing)
+    parts = {name: kept[name] if name in kept else made[name] for name in wanted}
+    figure = header["figure"]
+    return RecordRdf(
+        figure, own, header["own_triples"], shared, tuple(header["shared_ends"]), parts
+    )

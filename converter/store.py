@@ -28,6 +28,7 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .describe import DATASET
+from .formats import DESCRIPTION_FILE, GZIP, GZIP_MAGIC, INDEX_END, INDEX_SUFFIX, open_rdf
 from .report import counted
 from .vocab import (
     LOADED_GRAPH,
@@ -38,7 +39,6 @@ from .vocab import (
     figid_of,
     shared_graph,
 )
-from .write import DESCRIPTION_FILE, GZIP, GZIP_MAGIC, INDEX_END, INDEX_SUFFIX, open_rdf
 
 RETRIES = 5
 BACKOFF_SECONDS = 0.5

@@ -168,7 +168,7 @@ def test_failed_run_keeps_previous_outputs(tmp_path: Path, monkeypatch: pytest.M
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("converter.write._reserialize", explode)  # at the end of the run
+    monkeypatch.setattr("converter.write.reserialize", explode)  # at the end of the run
     with pytest.raises(RuntimeError):
         run("convert", str(EXAMPLES / "_figures" / "PMC9000003__ex-p53-f1.md"), "-o", str(out))
     assert output_files(out) == before

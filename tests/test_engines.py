@@ -10,8 +10,8 @@ from helpers import EXAMPLES, SAMPLE, output_files
 
 from converter.cli import cli
 from converter.convert import ConvertOptions, convert_to_folder
+from converter.formats import FORMATS
 from converter.validate import ENGINES
-from converter.write import FORMATS
 
 
 def outputs(inputs: Path, out: Path, engine: str, jobs: int) -> dict[str, bytes]:

@@ -14,9 +14,10 @@ import pytest
 from click.testing import CliRunner
 from helpers import genes_tsv, output_files, record_text, write_db
 
-from converter.cli import _interrupts, cli
+from converter.atomic import AtomicFiles
+from converter.cli import cli
+from converter.interrupt import interrupts
 from converter.state import KeptState
-from converter.write import AtomicFiles
 
 EXE = str(Path(sys.executable).with_name("pfocr-rdf"))
 GENE_ROW = "9606\tHomo sapiens\tPrimates\tTP53\tTP53\tTP53\t7157\tncbigene_symbol\t1\t0\t1"
@@ -111,7 +112,7 @@ def test_one_signal_ends_a_run_with_workers(
         raise AssertionError("one signal did not end the run") from None
     stderr = process.stderr.read() if process.stderr else b""
     assert code == 130
-    assert stderr.strip() == b"interrupted: no output was changed"
+    assert stderr.strip() == b"interrupted: no output was changed", stderr.decode()
     assert not [p.name for p in out.iterdir() if p.is_file()]
 
 
@@ -162,7 +163,7 @@ def test_killed_first_load_leaves_no_store(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_an_interrupt_dropped_in_a_finalizer_is_raised_again(sig: signal.Signals) -> None:
-    with _interrupts() as check:
+    with interrupts() as check:
         check()  # no signal yet: nothing
         try:  # what Python does with an exception raised in a finalizer: drops it
             os.kill(os.getpid(), sig)
@@ -184,10 +185,10 @@ def test_an_interrupt_while_outputs_are_put_in_place_waits_until_all_are(
     before = output_files(out)
     commit = AtomicFiles.commit
 
-    def interrupted_commit(self: AtomicFiles) -> list[Path]:
+    def interrupted_commit(self: AtomicFiles, owned: bool = False) -> list[Path]:
         os.kill(os.getpid(), signal.SIGINT)  # lands between the first rename and the last
         time.sleep(0.1)
-        return commit(self)
+        return commit(self, owned)
 
     monkeypatch.setattr(AtomicFiles, "commit", interrupted_commit)
     result = CliRunner().invoke(cli, ["convert", str(corpus(tmp_path / "b", 5)), "-o", str(out)])
@@ -209,7 +210,7 @@ def test_an_interrupt_while_the_kept_state_is_saved_says_the_outputs_were_writte
     def interrupted(*_args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(KeptState, "write_index", interrupted)
+    monkeypatch.setattr(KeptState, "save_run", interrupted)
     result = CliRunner().invoke(cli, ["convert", str(corpus(tmp_path, 3)), "-o", str(out)])
     assert result.exit_code == 130
     assert "interrupted after the outputs were written" in result.output

@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from converter.convert import ConvertOptions, convert_to_folder
+from converter.formats import STREAMED_FORMATS, turtle_header
 from converter.model import Stage, present
-from converter.pipeline import BatchOptions, Converted, Rejected, convert_one
+from converter.outcome import Converted, Rejected
+from converter.pipeline import BatchOptions, convert_one
 from converter.read import discover
-from converter.write import STREAMED_FORMATS, turtle_header
 
 FIGID = "PMC424242__prop-f1"
 text = st.text(max_size=40)

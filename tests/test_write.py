@@ -1,4 +1,4 @@
-"""Write stage pieces: the set of lines already written, the Turtle fragments."""
+"""Write stage pieces: each shared fact written once, gzip outputs, atomic files."""
 
 from __future__ import annotations
 
@@ -11,22 +11,11 @@ import pytest
 from click.testing import CliRunner
 from helpers import EXAMPLES
 
+from converter.atomic import AtomicFiles
 from converter.cli import cli
 from converter.convert import ConvertOptions, convert_to_folder
 from converter.describe import DATASET
 from converter.vocab import PREFIXES
-from converter.write import NEW, AtomicFiles, DigestSet
-
-
-def test_digest_set_is_exact_across_growth() -> None:
-    seen = DigestSet(capacity=8)  # grows many times on the way
-    lines = [f"<urn:s{i}> <urn:p> <urn:o{i % 7}> .\n".encode() for i in range(5000)]
-    assert list(seen.number_all(lines)) == [i | NEW for i in range(5000)]  # numbered in order
-    assert list(seen.number_all(lines)) == list(range(5000))  # the same numbers, not new
-    assert len(seen) == 5000
-    assert seen.number(b"<urn:s5000> <urn:p> <urn:o0> .\n") == (5000, True)
-    again = DigestSet.from_tables(*seen.tables(), len(seen))  # as a re-run reads it back
-    assert list(again.number_all(lines[::-1])) == list(range(4999, -1, -1))
 
 
 def test_each_triple_is_written_once(tmp_path: Path) -> None:
