@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -44,6 +45,8 @@ STATE_DIR = ".pfocr-state"
 DATABASE = "state.sqlite"
 SCHEMA = "pfocr-rdf kept state 3"
 LIBRARIES = ("pyoxigraph", "pyld", "PyYAML", "shacl", "pyshacl", "rdflib", "lz4")
+FULL_DISK_BYTES = 1 << 20
+"""Less free space than this where the state is kept is a full disk, for the messages."""
 KEPT_PARTS = ("nq", "ttl", *(name + GZIP for name in ("nt", "nq", "ttl")))
 """The parts of an own graph kept beside its N-Triples, as the formats written made them:
 each costs more to make again than to read back (the N-Quads, which compress well, too)."""
@@ -109,7 +112,7 @@ class KeptState:
         try:
             self._db = self._open(fingerprint)
         except sqlite3.OperationalError as err:  # a full disk, a folder that cannot be written
-            raise OSError(errno.EIO, str(err), str(self.path)) from None
+            raise _write_error(err, self.path) from None
         except sqlite3.DatabaseError:  # not a database, or a damaged one
             self.notice = (
                 f"the kept state in {self.root} is damaged: every record is converted again"
@@ -223,6 +226,18 @@ class KeptState:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _write_error(err: sqlite3.Error, path: Path) -> OSError:
+    """sqlite's failure to write ``path`` as an OSError naming it; a full disk said as such
+    (sqlite reports one as a disk I/O error)."""
+    try:
+        full = shutil.disk_usage(path.parent).free < FULL_DISK_BYTES
+    except OSError:
+        full = False
+    if full:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    return OSError(errno.EIO, str(err), str(path))
 
 
 def _remove(path: Path) -> None:
