@@ -36,14 +36,17 @@ BIN = Path(sys.executable).parent
 @dataclass
 class Run:
     seconds: float
-    peak_rss_mib: float
-    """The largest single process of the tree."""
     returncode: int
     output: str
-    main_rss_mib: float = 0.0
+    main_rss_mib: float
     """Peak RSS of the command's own process."""
-    worker_rss_mib: float = 0.0
+    worker_rss_mib: float
     """Peak RSS of the largest of its child processes (0 without children)."""
+
+    @property
+    def peak_rss_mib(self) -> float:
+        """The largest single process of the tree."""
+        return max(self.main_rss_mib, self.worker_rss_mib)
 
 
 def _peak_rss_kib(pid: int) -> int:
@@ -76,7 +79,8 @@ def _children(pid: int) -> list[int]:
 
 def measure(command: list[str]) -> Run:
     """Wall time, peak RSS of the main process and of its largest child, sampled from
-    /proc every 50 ms (the tree's largest process also from wait4).
+    /proc every 50 ms (VmHWM: not wait4's ru_maxrss, which counts the RSS of this process,
+    the benchmark, at the fork that started the command).
 
     What earlier commands wrote is put on disk first: the kernel writes files out after
     the process that made them ends, and each command is timed without that of the one
@@ -99,17 +103,11 @@ def measure(command: list[str]) -> Run:
     output = process.stdout.read().decode("utf-8", "replace")
     done.set()
     sampler.join()
-    _pid, status, usage = os.wait4(process.pid, 0)
+    process.wait()
     seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
     main = peaks.pop(process.pid, 0)
     return Run(
-        seconds,
-        usage.ru_maxrss / 1024,
-        process.returncode,
-        output,
-        main / 1024,
-        max(peaks.values(), default=0) / 1024,
+        seconds, process.returncode, output, main / 1024, max(peaks.values(), default=0) / 1024
     )
 
 
