@@ -211,7 +211,7 @@ class _ConvertRun:
         try:
             outcome = self.kept.load(source.key, options.formats)
             self.summary.reused += 1
-            return outcome
+            return replace(outcome, source=source.name)  # as this run's inputs spell it
         except DamagedEntry:
             self.summary.damaged += 1
         outcome = convert_one(source, options)

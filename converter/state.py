@@ -78,11 +78,13 @@ def fingerprint(options: Iterable[str]) -> str:
 
 
 def record_key(source: Source) -> str | None:
-    """The key of a record's outcome: a digest of its name, bytes and sidecars' bytes; None
-    when they cannot all be read (its conversion then says why) or when its sidecars would
-    be found by a figid that only its front matter gives."""
+    """The key of a record's outcome: a digest of its absolute path (however the input was
+    spelled), bytes and sidecars' bytes; None when they cannot all be read (its conversion
+    then says why) or when its sidecars would be found by a figid that only its front
+    matter gives."""
     digest = xxhash.xxh3_128()
-    digest.update(source.name.encode("utf-8", "surrogateescape") + b"\n")
+    where = source.name if source.path is None else os.path.abspath(source.path)
+    digest.update(where.encode("utf-8", "surrogateescape") + b"\n")
     try:
         if source.data is not None:
             digest.update(source.data)

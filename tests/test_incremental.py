@@ -63,6 +63,18 @@ def test_an_unchanged_rerun_takes_every_kept_outcome(tmp_path: Path) -> None:
     assert "1 rejected" in text  # a rejected record stays rejected until its input changes
 
 
+def test_inputs_spelled_another_way_take_the_kept_outcomes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, out = database(tmp_path), tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
+    convert(Path("db"), out)
+    text = convert(db, out)  # the same folder, by its absolute path
+    assert "5 records unchanged since the last run (their kept outcomes taken), 0 converted" in text
+    assert "wrote" in text  # rejects.jsonl names the record as this run spells it
+    assert output_files(out) == full_run(db, tmp_path / "full")
+
+
 def test_edits_additions_removals_and_sidecars_give_a_full_runs_bytes(tmp_path: Path) -> None:
     db, out = database(tmp_path), tmp_path / "out"
     convert(db, out)
