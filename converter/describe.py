@@ -94,22 +94,6 @@ class Counts:
         self.classes.update(other.classes)
         self.links.update(other.links)
 
-    @classmethod
-    def of_lines(cls, data: bytes) -> Counts:
-        """The counts of N-Triples or N-Quads ``data`` as pyoxigraph writes them: a
-        statement a line, its terms one space apart. The predicate is the second term; the
-        object, counted only when it is an IRI (a class, a link), is the third whole."""
-        counts = cls()
-        counts.add(_terms(data.decode("utf-8").splitlines()))
-        return counts
-
-    def subtract(self, other: Counts) -> None:
-        """Take ``other``'s counts away (a record no longer written as before)."""
-        for mine, theirs in zip(self.parts(), other.parts(), strict=True):
-            mine.subtract(theirs)
-            for key in [key for key, count in mine.items() if count <= 0]:
-                del mine[key]
-
     def parts(self) -> tuple[Counter[str], Counter[str], Counter[str]]:
         return self.properties, self.classes, self.links
 

@@ -11,7 +11,7 @@ import shacl
 from helpers import EXAMPLES, PROJECT, SAMPLE
 
 from converter.convert import ConvertOptions, convert_to_folder
-from converter.describe import LINK_TARGETS, Counts
+from converter.describe import LINK_TARGETS, Counts, Statistics, Tally
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -151,10 +151,9 @@ def test_the_version_follows_the_content(tmp_path: Path) -> None:
     assert version(tmp_path / "all")[0][0].startswith("content-")
 
 
-def test_counts_read_from_lines_are_those_of_the_triples() -> None:
-    """Counting N-Triples and N-Quads lines by their terms, as a re-run counts what it
-    drops, gives the counts of the parsed triples (literals with spaces, language tags,
-    datatypes, blank nodes, links)."""
+def test_shared_facts_counted_from_their_lines_are_those_of_the_triples() -> None:
+    """Counting shared facts by the terms of their N-Triples lines gives the counts of the
+    parsed triples (literals with spaces, language tags, datatypes, blank nodes, links)."""
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     figure, gene = (
         ox.NamedNode("urn:x:figure"),
@@ -173,12 +172,9 @@ def test_counts_read_from_lines_are_those_of_the_triples() -> None:
     expected = Counts()
     expected.add([(str(triple.predicate), str(triple.object)) for triple in triples])
     ntriples = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-    nquads = ox.serialize(
-        [ox.Quad(t.subject, t.predicate, t.object, figure) for t in triples],
-        format=ox.RdfFormat.N_QUADS,
-    )
-    assert ntriples is not None and nquads is not None
-    for data in (ntriples, nquads):
-        assert Counts.of_lines(data) == expected
+    assert ntriples is not None
+    statistics = Statistics()
+    statistics.add_record(str(figure.value), b"", Tally(), ntriples)
+    assert statistics.counts == expected
     assert expected.links == {"NCBI Gene": 1, "ChEBI": 1}
     assert expected.classes == {"<http://schema.org/ImageObject>": 1, "<urn:x:Gene>": 1}
