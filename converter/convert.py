@@ -250,7 +250,13 @@ class _ConvertRun:
         """Note this run in the kept state (the outputs in place), and say if some kept
         outcomes were damaged."""
         note = {"inputs": self._inputs.hexdigest(), "outputs": identities}
-        self.kept.save_run({**note, "triples": self.summary.triples})
+        try:
+            self.kept.save_run({**note, "triples": self.summary.triples})
+        except OSError as err:
+            self.summary.notices.append(
+                f"cannot note this run in {err.filename}: {err.strerror}; the outputs are "
+                "complete, and the next run writes them again"
+            )
         if self.summary.damaged:
             self.summary.notices.append(
                 f"{self.summary.damaged} outcomes kept in {self.kept.root} were damaged: those "

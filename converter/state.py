@@ -110,6 +110,8 @@ class KeptState:
         self.path = self.root / DATABASE
         self.notice: str | None = None
         """One line saying what was dropped (another fingerprint, a damaged database)."""
+        self._used: set[str] = set()
+        """The keys of the outcomes this run took or kept: the others are dropped."""
         outdir.mkdir(parents=True, exist_ok=True)
         try:
             self._db = self._open(fingerprint)
@@ -149,7 +151,6 @@ class KeptState:
                     "(key TEXT PRIMARY KEY, head TEXT NOT NULL, body BLOB NOT NULL, "
                     "checksum TEXT NOT NULL)"
                 )
-            db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -164,9 +165,6 @@ class KeptState:
     def _drop_all(self) -> None:
         for path in self.root.iterdir() if self.root.is_dir() else ():
             _remove(path)
-
-    def __len__(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM outcomes").fetchone()[0])
 
     def keys(self) -> set[str]:
         """The keys outcomes are kept under."""
@@ -184,7 +182,7 @@ class KeptState:
             raise DamagedEntry(str(err)) from None
         if row is None:
             raise DamagedEntry(f"no outcome kept under {key}")
-        self._db.execute("INSERT OR IGNORE INTO used VALUES (?)", (key,))
+        self._used.add(key)
         head, body, kept = row
         if body is not None and checksum(head, body) != kept:
             raise DamagedEntry(f"the outcome kept under {key} does not match its checksum")
@@ -197,11 +195,10 @@ class KeptState:
         for key, entry in entries:
             head, body = split(entry)
             rows.append((key, head, body, checksum(head, body)))
+            self._used.add(key)
         try:
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?)", rows)
-                used = [(key,) for key, _ in entries]
-                self._db.executemany("INSERT OR IGNORE INTO used VALUES (?)", used)
         except sqlite3.DatabaseError:
             pass  # not kept: converted again next time
 
@@ -213,18 +210,19 @@ class KeptState:
         except (ValueError, TypeError):
             return None
 
-    def save_run(self, note: dict[str, Any], *, prune: bool = True) -> None:
-        """Note a complete run, and (with ``prune``) drop the outcomes it did not use; one
-        transaction."""
-        with self._db:
-            if prune:
+    def save_run(self, note: dict[str, Any]) -> None:
+        """Note a complete run and drop the outcomes it did not use, in one transaction; an
+        OSError naming the database if it cannot be written."""
+        try:
+            with self._db:
+                self._db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
+                self._db.execute("DELETE FROM used")
+                self._db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self._used))
                 self._db.execute("DELETE FROM outcomes WHERE key NOT IN (SELECT key FROM used)")
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('run', ?)", (json.dumps(note),))
-
-    def forget_run(self) -> None:
-        """Drop the note of the last run (its outputs are about to be replaced)."""
-        with self._db:
-            self._db.execute("DELETE FROM meta WHERE name = 'run'")
+                note_text = json.dumps(note)
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('run', ?)", (note_text,))
+        except sqlite3.DatabaseError as err:
+            raise _write_error(err, self.path) from None
 
     def close(self) -> None:
         self._db.close()

@@ -4,6 +4,7 @@ bytes of a full run on the same inputs."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import signal
@@ -19,6 +20,9 @@ from click.testing import CliRunner
 from helpers import EXAMPLES, genes_tsv, output_files, record_text, write_db
 
 from converter.cli import cli
+from converter.model import Stage
+from converter.outcome import Rejected
+from converter.state import KeptState, encode
 
 EXE = str(Path(sys.executable).with_name("pfocr-rdf"))
 FORMATS = "ttl,nt,nq,trig,nt.gz"
@@ -353,10 +357,7 @@ def test_a_full_disk_ends_clearly_and_keeps_the_previous_run(
     db, out = database(tmp_path), small_disk / "out"
     convert(db, out)
     before = kept_files(out)
-    # unbuffered: the write that finds the disk full leaves nothing for close to retry
-    with open(small_disk / "filler", "wb", buffering=0) as filler, contextlib.suppress(OSError):
-        while True:  # the disk fills up
-            filler.write(bytes(65536))
+    fill(small_disk)
     result = CliRunner().invoke(cli, ["convert", str(db), "-o", str(out), "--full"])
     assert result.exit_code == 1
     assert "no output was changed" in result.output
@@ -364,6 +365,55 @@ def test_a_full_disk_ends_clearly_and_keeps_the_previous_run(
     assert "No space left on device" in result.output  # not sqlite's "disk I/O error"
     assert "Traceback" not in result.output
     assert kept_files(out) == before  # the outputs and the kept state of the previous run
+
+
+def rejected(key: str, reason: str = "no description") -> tuple[str, bytes]:
+    return key, encode(Rejected(f"{key}.md", key, Stage.YAML, reason))
+
+
+def fill(disk: Path) -> Path:
+    """Fill ``disk`` to its last byte; return the file that does."""
+    filler = disk / "filler"
+    # unbuffered: the write that finds the disk full leaves nothing for close to retry
+    with open(filler, "wb", buffering=0) as data, contextlib.suppress(OSError):
+        while True:
+            data.write(bytes(65536))
+    return filler
+
+
+def test_a_batch_that_cannot_be_kept_loses_no_outcome_the_run_took(small_disk: Path) -> None:
+    out = small_disk / "out"
+    with contextlib.closing(KeptState(out, "test")) as state:
+        state.keep([rejected("a"), rejected("b")])
+        state.save_run({})
+    with contextlib.closing(KeptState(out, "test")) as state:
+        state.load("a", ())  # taken by this run
+        filler = fill(small_disk)
+        state.keep([rejected("c", "x" * (3 << 20))])  # larger than the disk: not kept
+        filler.unlink()
+        state.save_run({})
+    with contextlib.closing(KeptState(out, "test")) as state:
+        assert state.keys() == {"a"}  # b was not used; a was, though the next batch failed
+
+
+def test_a_run_that_cannot_be_noted_says_so_and_its_outputs_stand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, out = database(tmp_path), tmp_path / "out"
+
+    def cannot_write(state: KeptState, _note: object) -> None:
+        raise OSError(errno.EIO, "disk I/O error", str(state.path))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(KeptState, "save_run", cannot_write)
+        result = CliRunner().invoke(cli, ["convert", str(db), "-o", str(out), "-f", FORMATS])
+    assert result.exit_code == 1, result.output  # the rejected record
+    assert "Traceback" not in result.output
+    assert "cannot note this run in" in result.output and "disk I/O error" in result.output
+    assert output_files(out) == full_run(db, tmp_path / "full")
+    text = convert(db, out)
+    assert "wrote" in text  # not taken for the outputs of a noted run
+    assert output_files(out) == full_run(db, tmp_path / "full")
 
 
 def test_validate_into_the_output_folder_keeps_the_conversions_files(tmp_path: Path) -> None:
