@@ -266,8 +266,8 @@ def convert(
     except InterruptedAfterWrite:
         bar.close()
         click.echo(
-            f"interrupted after the outputs were written in {outdir}: the next run converts "
-            "again the records this one had no time to keep",
+            f"interrupted after the outputs were written in {outdir}: they are complete; "
+            "the next run writes them again from the outcomes this one kept",
             err=True,
         )
         sys.exit(EXIT_INTERRUPTED)

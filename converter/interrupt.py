@@ -17,10 +17,11 @@ the whole process group, or SIGTERM sent to the main process alone) does in each
    process writes would leave the pool's threads waiting at exit).
 2. **Putting the outputs in place**: the signal waits until every output is in place
    (:func:`signals_held`, a moment), so OUTDIR holds one run's outputs, never a mixture.
-3. **Saving the kept state** once the outputs are in place: the signal ends the run with
-   :class:`InterruptedAfterWrite` (:func:`after_write`): ``interrupted after the outputs
-   were written``; the kept state is a database whose last transaction is rolled back, so
-   the next run converts again only what was not saved.
+3. **Noting the run in the kept state** once the outputs are in place: the signal ends
+   the run with :class:`InterruptedAfterWrite` (:func:`after_write`): ``interrupted after
+   the outputs were written``. The outcomes were kept batch by batch as they were made; the
+   note's transaction is rolled back, so the next run takes every kept outcome and writes
+   the outputs again.
 """
 
 from __future__ import annotations

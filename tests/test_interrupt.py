@@ -215,7 +215,8 @@ def test_an_interrupt_while_the_kept_state_is_saved_says_the_outputs_were_writte
     assert result.exit_code == 130
     assert "interrupted after the outputs were written" in result.output
     assert b"PMC1002__f2" in (out / "pfocr.nt").read_bytes()
-    monkeypatch.undo()  # the next run works: it converts again what was not kept
+    monkeypatch.undo()  # the next run takes the outcomes kept and writes the outputs again
     again = CliRunner().invoke(cli, ["convert", str(corpus(tmp_path, 3)), "-o", str(out)])
     assert again.exit_code == 0, again.output
-    assert "3 converted" in again.output
+    assert "3 records unchanged since the last run (their kept outcomes taken)" in again.output
+    assert "wrote" in again.output
