@@ -584,6 +584,8 @@ _NT = {"Content-Type": NTRIPLES}
 GRAPH_DIGEST = f"{PFOCR}graphDigest"
 PENDING = "pending"
 """The digest noted for a graph a load is about to write for the first time."""
+CHANGING = "changing"
+"""The digest noted for a graph a load is about to replace or remove."""
 
 
 class _Remote:
@@ -624,37 +626,41 @@ class _Remote:
     def update(self, run: _Run, loaded: dict[str, str]) -> LoadStats:
         """Bring the server from what ``loaded`` notes to ``run``: PUT each figure graph and
         shared-facts graph whose digest changed or that is new, DELETE those of records that
-        are gone, then note the new digests. The new graphs are noted first (as pending), so
-        that a load stopped midway leaves none the next load does not know of."""
+        are gone, then note the new digests. Every graph about to change is first noted as
+        pending, so that the note of a load stopped midway still covers what the server
+        may hold: the next load writes or removes those graphs again."""
         stats, counts = LoadStats(), GraphChanges(shared_unit="fact graphs")
-        digests: dict[str, str] = {}
-        new = [f for f in run.spans if f not in loaded]
-        new += [_shared_graph_of(f) for f in new if run.spans[f].shared[1]]
-        if new:
-            self.write("POST", LOADED_GRAPH, _note(dict.fromkeys(new, PENDING)))
+        digests = {figure: span.digest for figure, span in run.spans.items()}
         try:
             with open(run.file.path, "rb") as data:
                 for figure, span in run.spans.items():
-                    digests[figure] = span.digest
-                    if loaded.get(figure) == span.digest:
-                        counts.unchanged += 1
-                    else:
+                    if shared := _read_span(data, span.shared):
+                        digests[_shared_graph_of(figure)] = xxhash.xxh3_128_hexdigest(shared)
+                changed = {
+                    graph for graph, digest in digests.items() if loaded.get(graph) != digest
+                }
+                gone = loaded.keys() - digests.keys()
+                if changed or gone:
+                    pending = {
+                        graph: PENDING if loaded.get(graph, PENDING) == PENDING else CHANGING
+                        for graph in (*changed, *gone)
+                    }
+                    self.write("PUT", LOADED_GRAPH, _note({**loaded, **pending}))
+                for figure, span in run.spans.items():
+                    if figure in changed:
                         self._put_triples(figure, _read_span(data, span.own), stats)
                         stats.graphs += 1
                         known = loaded.get(figure, PENDING) != PENDING
                         counts.added += not known
                         counts.replaced += known
-                    shared = _read_span(data, span.shared)
-                    if shared:
-                        graph = _shared_graph_of(figure)
-                        digest = xxhash.xxh3_128_hexdigest(shared)
-                        digests[graph] = digest
-                        if loaded.get(graph) != digest:
-                            self._put_triples(graph, shared, stats)
-                            counts.shared_added += 1
+                    else:
+                        counts.unchanged += 1
+                    if (graph := _shared_graph_of(figure)) in changed:
+                        self._put_triples(graph, _read_span(data, span.shared), stats)
+                        counts.shared_added += 1
         except OSError as err:
             raise StoreError(f"{run.file.path}: cannot read: {err}") from None
-        for graph in loaded.keys() - digests.keys():
+        for graph in gone:
             self.delete(graph)
             if figid_of(graph):
                 counts.removed += 1

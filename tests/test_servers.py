@@ -3,6 +3,7 @@ what changed, and every bundled query answered as the embedded store answers it.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,6 +84,8 @@ def count(server: Server | Path, query: str) -> int:
 
 PFOCR_TRIPLES = f"""SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
   FILTER(STRSTARTS(STR(?g), "https://pfocr.wikipathways.org/") && ?g != <{LOADED_GRAPH}>) }}"""
+SHARED_GRAPHS = """SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o }
+  FILTER(STRSTARTS(STR(?g), "https://pfocr.wikipathways.org/rdf/shared/")) }"""
 FIGURE_GRAPHS = """SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o }
   FILTER(STRSTARTS(STR(?g), "https://pfocr.wikipathways.org/figures/")) }"""
 
@@ -160,6 +163,38 @@ def test_a_new_release_updates_only_what_changed(
     # RAF1 was only in the removed figure: its facts are gone from the server
     raf1 = "SELECT (COUNT(*) AS ?n) WHERE { <https://identifiers.org/ncbigene/5894> ?p ?o }"
     assert count(fresh_server, raf1) == 0
+
+
+def test_a_shared_graph_a_stopped_load_wrote_is_removed_by_the_next(tmp_path: Path) -> None:
+    """A known figure that gains a shared-facts graph (the record that stated them first is
+    gone) in a load stopped before its note: the next load knows of that graph, and
+    removes it when the facts move back."""
+    db, first = tmp_path / "db", "PMC9000001__ex-mapk-g001"
+    shutil.copytree(EXAMPLES, db)
+    releases = {}
+    for name in ("with", "without"):
+        out = tmp_path / name
+        assert invoke("convert", str(db), "-o", str(out), "-f", "nq", "-q")[0] == 0
+        releases[name] = out / "pfocr.nq"
+        (db / "_figures" / f"{first}.md").unlink(missing_ok=True)  # g002 states more first
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(oxigraph_server(tmp_path / "server"))
+        assert load(server, releases["with"])[0] == 0
+        write = _Remote.write
+
+        def no_note(remote: _Remote, method: str, graph: str, body: bytes) -> None:
+            if method == "PUT" and graph == LOADED_GRAPH:
+                raise StoreError(f"PUT {graph}: cannot reach the endpoint")
+            write(remote, method, graph, body)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_Remote, "write", no_note)
+            assert load(server, releases["without"])[0] == 1
+        assert load(server, releases["with"])[0] == 0
+        rebuilt = stack.enter_context(oxigraph_server(tmp_path / "rebuilt"))
+        assert load(rebuilt, releases["with"])[0] == 0
+        assert count(server, SHARED_GRAPHS) == count(rebuilt, SHARED_GRAPHS) > 0
+        assert count(server, PFOCR_TRIPLES) == count(rebuilt, PFOCR_TRIPLES)
 
 
 def test_a_refusal_comes_before_anything_is_written(
