@@ -4,10 +4,16 @@ or all deleted."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 from .formats import run_files
+
+
+class PartlyInPlace(OSError):
+    """Some outputs were put in place, then one could not be: the folder holds some of this
+    run's outputs beside the last run's."""
 
 
 class AtomicFiles:
@@ -44,12 +50,20 @@ class AtomicFiles:
     def commit(self, owned: bool = False) -> list[Path]:
         """Force every temporary file to disk, put each in place of its target, then force
         the folder to disk; with ``owned``, delete the files of :func:`run_files` not
-        written (a previous run's). Returns the targets."""
+        written (a previous run's). Returns the targets. An OSError names the target that
+        could not be put in place: a :class:`PartlyInPlace` if others were."""
         for temp in self._pending.values():
             _force_to_disk(temp)
-        done = []
+        for target in self._pending:
+            if target.is_dir() and not target.is_symlink():
+                raise OSError(errno.EISDIR, "a folder is in the way of this output", str(target))
+        done: list[Path] = []
         for target, temp in self._pending.items():
-            os.replace(temp, target)
+            try:
+                os.replace(temp, target)
+            except OSError as err:
+                error = PartlyInPlace if done else OSError
+                raise error(err.errno, err.strerror, str(target)) from None
             done.append(target)
         self._pending.clear()
         if owned:

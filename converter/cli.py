@@ -18,6 +18,7 @@ from rich.table import Table
 from tqdm import tqdm
 
 from . import __version__
+from .atomic import PartlyInPlace
 from .convert import (
     ConvertOptions,
     convert_to_folder,
@@ -276,10 +277,7 @@ def convert(
         raise click.ClickException(f"{err} (no output was changed)") from None
     except OSError as err:  # a full disk, a folder that cannot be written
         bar.close()
-        where = err.filename or outdir
-        raise click.ClickException(
-            f"cannot write {where}: {err.strerror or err} (no output was changed)"
-        ) from None
+        raise _write_failure(err, outdir) from None
     bar.close()
     for notice in summary.notices:
         click.echo(notice, err=True)
@@ -302,6 +300,17 @@ def convert(
         records = counted(summary.converted, "record")
         click.echo(f"loaded {records} into the store {store_dir}{changes}")
     sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+def _write_failure(err: OSError, outdir: Path) -> click.ClickException:
+    """The error of a run whose outputs could not be written, saying what OUTDIR holds."""
+    where, reason = err.filename or outdir, err.strerror or err
+    if isinstance(err, PartlyInPlace):
+        return click.ClickException(
+            f"cannot put {where} in place: {reason}; {outdir} holds some of this run's "
+            "outputs beside the last run's: run the command again once this is fixed"
+        )
+    return click.ClickException(f"cannot write {where}: {reason} (no output was changed)")
 
 
 @cli.command()
@@ -332,6 +341,8 @@ def validate(
     except InterruptedAfterWrite:
         click.echo(f"interrupted after the reports were written in {outdir}", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except OSError as err:
+        raise _write_failure(err, outdir) from None
     if not quiet:
         for line in shacl_digest(summary.findings):
             click.echo(line, err=True)

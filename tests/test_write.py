@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 from pathlib import Path
@@ -124,6 +125,43 @@ def test_a_folder_in_the_way_of_an_output_is_an_error_and_stays(tmp_path: Path) 
     (tmp_path / "pfocr.nt").mkdir()
     files = AtomicFiles(tmp_path)
     files.temp_for("pfocr.nt").write_bytes(b"new")
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="a folder is in the way"):
         files.commit()
     assert (tmp_path / "pfocr.nt").is_dir()
+
+
+@pytest.mark.parametrize("command", ["convert", "validate"])
+def test_an_output_that_cannot_be_put_in_place_is_named(tmp_path: Path, command: str) -> None:
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, [command, str(EXAMPLES), "-o", str(out)]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    (out / "rejects.jsonl").unlink()
+    (out / "rejects.jsonl").mkdir()  # a folder where an output goes
+    result = CliRunner().invoke(cli, [command, str(EXAMPLES), "-o", str(out)])
+    assert result.exit_code == 1
+    assert f"cannot write {out / 'rejects.jsonl'}: a folder is in the way" in result.output
+    assert "(no output was changed)" in result.output and "Traceback" not in result.output
+    del before["rejects.jsonl"]
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_outputs_put_in_place_only_in_part_are_said_to_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, ["convert", str(EXAMPLES), "-o", str(out)]).exit_code == 0
+    replace = os.replace
+    calls = []
+
+    def second_fails(source: Path, target: Path) -> None:
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(errno.EIO, "Input/output error")
+        replace(source, target)
+
+    monkeypatch.setattr("converter.atomic.os.replace", second_fails)
+    result = CliRunner().invoke(cli, ["convert", str(EXAMPLES), "-o", str(out), "--full"])
+    assert result.exit_code == 1
+    assert f"cannot put {calls[1]} in place: Input/output error" in result.output
+    assert "holds some of this run's outputs beside the last run's" in result.output
+    assert "no output was changed" not in result.output and "Traceback" not in result.output
