@@ -67,9 +67,9 @@ VALIDATION_FILE = "validation.ttl"
 DESCRIPTION_FILE = "dataset.ttl"
 INDEX_SUFFIX = ".graphs.tsv"
 """Beside an N-Quads output (``pfocr.nq.graphs.tsv``): a line per figure graph with a digest
-of its own graph (as N-Triples) and the byte ranges of its quads and of the shared facts written after them,
-so that ``load`` can update a store by the graphs that changed. Its last line gives the
-N-Quads file's size, so an index is never used with another file."""
+of its own graph (as N-Triples) and the byte ranges of its quads and of the shared facts
+written after them, so that ``load`` can update a store by the graphs that changed. Its
+last line gives the N-Quads file's size, so an index is never used with another file."""
 INDEX_END = "#size"
 FINDINGS_STAGING = "validation.nt"
 """The SHACL results as they arrive; turned into VALIDATION_FILE at the end, never kept."""
