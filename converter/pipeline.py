@@ -26,7 +26,7 @@ from .expand import expand
 from .interrupt import ignore_in_worker, wait_for_room, workers_started
 from .model import Record, RecordError, Source, Stage, Stats
 from .outcome import Converted, Outcome, Rejected
-from .read import load_record, prefetch
+from .read import load_record
 from .serialize import RecordRdf, serialize_record
 from .state import encode
 from .validate import DEFAULT_ENGINE, Finding, engine
@@ -123,7 +123,6 @@ class BatchResult:
 def run_batch(sources: Sequence[Source], options: BatchOptions) -> BatchResult:
     """The outcome of each source, in order (and each encoded, with ``options.keep``)."""
     result = BatchResult()
-    prefetch(list(sources))
     for source in sources:
         outcome = convert_one(source, options)
         result.outcomes.append(outcome)

@@ -169,29 +169,6 @@ def orphan_sidecars(inputs: Iterable[str]) -> list[str]:
 # --------------------------------------------------------------------------- records
 
 
-def prefetch(sources: Iterable[Source]) -> None:
-    """Ask the kernel to start reading the records and sidecars of a batch
-    (``posix_fadvise(WILLNEED)``), so that the disk works on the whole batch while the first
-    record is converted; where the files are cached already, this costs a few system calls."""
-    if not hasattr(os, "posix_fadvise"):
-        return
-    for source in sources:
-        if source.path is None:
-            continue
-        paths = [source.path]
-        if source.data_dir is not None and source.stem_figid is not None:
-            paths += [source.data_dir / f"{source.stem_figid}-{k}.tsv" for k in SIDECAR_KINDS]
-        for path in paths:
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:
-                continue  # a missing sidecar, or an unreadable record: reported when read
-            try:
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
-            finally:
-                os.close(fd)
-
-
 def load_record(source: Source) -> Record:
     """Read and parse one record and its sidecars; raise RecordError with the reason."""
     text = _decode(source.name, _read_bytes(source))
