@@ -205,13 +205,16 @@ class _ConvertRun:
             yield self._kept(source, options)
 
     def _kept(self, source: Source, options: BatchOptions) -> Outcome:
-        """The kept outcome of ``source``, or a new one (kept) if it is damaged."""
+        """The kept outcome of ``source``, named as this run's inputs spell it; a new one
+        (kept) if it is damaged, or if it is a sidecar's rejection (whose reason names the
+        sidecar as the inputs were spelled then)."""
         assert source.key is not None
         self._progress(1)
         try:
             outcome = self.kept.load(source.key, options.formats)
-            self.summary.reused += 1
-            return replace(outcome, source=source.name)  # as this run's inputs spell it
+            if not (isinstance(outcome, Rejected) and outcome.stage is Stage.SIDECAR):
+                self.summary.reused += 1
+                return replace(outcome, source=source.name)
         except DamagedEntry:
             self.summary.damaged += 1
         outcome = convert_one(source, options)

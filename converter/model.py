@@ -43,8 +43,8 @@ class Source:
     data_dir: Path | None = None
     """The pfocr-database ``_data`` folder holding this record's sidecars, if any."""
     key: str | None = None
-    """A digest of the record's inputs (its name, bytes and sidecars), when the run keeps
-    what it converts for the next run."""
+    """A digest of the record's inputs (its absolute path, bytes and sidecars), when the
+    run keeps what it converts for the next run."""
 
     @property
     def stem_figid(self) -> str | None:

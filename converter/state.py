@@ -3,8 +3,8 @@
 The kept state is one sqlite database, ``OUTDIR/.pfocr-state/state.sqlite``. It holds each
 record's outcome (what its worker made: its N-Triples, what is costly to make again such
 as its N-Quads, Turtle fragment and gzip members, its counts and findings, or its
-rejection), with a checksum, under a key that is a digest of the record's name, bytes and
-sidecars' bytes; and a note of the last complete run (a digest of its inputs and options,
+rejection), with a checksum, under a key that is a digest of the record's absolute path, bytes
+and sidecars' bytes; and a note of the last complete run (a digest of its inputs and options,
 each output's size and digest, its triple count). The database belongs to a
 *fingerprint*, a digest of everything else that changes an outcome: this converter's code
 and data files, the libraries' versions, and the options that change a conversion
@@ -78,10 +78,10 @@ def fingerprint(options: Iterable[str]) -> str:
 
 
 def record_key(source: Source) -> str | None:
-    """The key of a record's outcome: a digest of its absolute path (however the input was
-    spelled), bytes and sidecars' bytes; None when they cannot all be read (its conversion
-    then says why) or when its sidecars would be found by a figid that only its front
-    matter gives."""
+    """The key of a record's outcome: a digest of its absolute path (``db`` and ``./db``
+    give the same key; links are not followed), bytes and sidecars' bytes; None when they
+    cannot all be read (its conversion then says why) or when its sidecars would be found
+    by a figid that only its front matter gives."""
     digest = xxhash.xxh3_128()
     where = source.name if source.path is None else os.path.abspath(source.path)
     digest.update(where.encode("utf-8", "surrogateescape") + b"\n")

@@ -71,11 +71,14 @@ def test_inputs_spelled_another_way_take_the_kept_outcomes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, out = database(tmp_path), tmp_path / "out"
+    genes = db / "_data" / "PMC9000002__ex-glycolysis-f2-genes.tsv"
+    genes.write_text(genes.read_text() + "a\tragged\trow\n")  # a rejection naming the sidecar
     monkeypatch.chdir(tmp_path)
     convert(Path("db"), out)
     text = convert(db, out)  # the same folder, by its absolute path
-    assert "5 records unchanged since the last run (their kept outcomes taken), 0 converted" in text
-    assert "wrote" in text  # rejects.jsonl names the record as this run spells it
+    # the sidecar's rejection is made again: its reason names the sidecar as spelled now
+    assert "4 records unchanged since the last run (their kept outcomes taken), 1 converted" in text
+    assert str(genes) in (out / "rejects.jsonl").read_text()
     assert output_files(out) == full_run(db, tmp_path / "full")
 
 
