@@ -50,13 +50,13 @@ class AtomicFiles:
     def commit(self, owned: bool = False) -> list[Path]:
         """Force every temporary file to disk, put each in place of its target, then force
         the folder to disk; with ``owned``, delete the files of :func:`run_files` not
-        written (a previous run's). Returns the targets. An OSError names the target that
-        could not be put in place: a :class:`PartlyInPlace` if others were."""
-        for temp in self._pending.values():
-            _force_to_disk(temp)
+        written (a previous run's; a folder of such a name is left). Returns the targets.
+        An OSError names what failed: a :class:`PartlyInPlace` once an output is in place."""
         for target in self._pending:
             if target.is_dir() and not target.is_symlink():
                 raise OSError(errno.EISDIR, "a folder is in the way of this output", str(target))
+        for temp in self._pending.values():
+            _force_to_disk(temp)
         done: list[Path] = []
         for target, temp in self._pending.items():
             try:
@@ -66,10 +66,15 @@ class AtomicFiles:
                 raise error(err.errno, err.strerror, str(target)) from None
             done.append(target)
         self._pending.clear()
-        if owned:
-            for name in set(run_files()) - {path.name for path in done}:
-                (self.folder / name).unlink(missing_ok=True)
-        _force_to_disk(self.folder)
+        try:
+            if owned:
+                for name in set(run_files()) - {path.name for path in done}:
+                    if not (self.folder / name).is_dir():
+                        (self.folder / name).unlink(missing_ok=True)
+            _force_to_disk(self.folder)
+        except OSError as err:
+            where = err.filename or self.folder
+            raise PartlyInPlace(err.errno, err.strerror, str(where)) from None
         return done
 
     def close(self) -> None:

@@ -231,7 +231,8 @@ def convert(
     INPUTS are record files (.md, .md.gz), folders (searched recursively), pfocr-database
     folders (_figures/ with _data/ sidecars beside it), or - for one record on standard input.
     Exit status: 0 all converted, 1 some rejected (see rejects.jsonl), 2 usage error, 130
-    interrupted (Ctrl-C or SIGTERM; the previous outputs stay as they were).
+    interrupted (Ctrl-C or SIGTERM; the previous outputs stay as they were unless it says
+    they were written).
     """
     _check_inputs(inputs)
     bar = tqdm(unit="record", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
@@ -307,7 +308,7 @@ def _write_failure(err: OSError, outdir: Path) -> click.ClickException:
     where, reason = err.filename or outdir, err.strerror or err
     if isinstance(err, PartlyInPlace):
         return click.ClickException(
-            f"cannot put {where} in place: {reason}; {outdir} holds some of this run's "
+            f"cannot put {where} in place: {reason}; {outdir} may hold some of this run's "
             "outputs beside the last run's: run the command again once this is fixed"
         )
     return click.ClickException(f"cannot write {where}: {reason} (no output was changed)")
