@@ -148,8 +148,9 @@ def load_file(path: Path) -> LoadFile:
 
 @dataclass(frozen=True)
 class GraphSpan:
-    """One figure graph of an N-Quads output: a digest of its quads, and the byte ranges
-    (offset, length) of its quads and of the shared facts written after them."""
+    """One figure graph of an N-Quads output: a digest of its own graph (as N-Triples), and
+    the byte ranges (offset, length) of its quads and of the shared facts written after
+    them."""
 
     digest: str
     own: tuple[int, int]
@@ -598,7 +599,7 @@ class _Remote:
     def write(self, method: str, graph: str, body: bytes) -> None:
         """PUT (replace) or POST (add to) ``graph`` with N-Triples ``body``."""
         send(self.session, method, self.endpoint, params={"graph": graph}, data=body, headers=_NT)
-        self.written += method == "PUT"
+        self.written += method == "PUT" and graph != LOADED_GRAPH
 
     def delete(self, graph: str) -> None:
         send(self.session, "DELETE", self.endpoint, params={"graph": graph}, missing_ok=True)
@@ -626,9 +627,10 @@ class _Remote:
     def update(self, run: _Run, loaded: dict[str, str]) -> LoadStats:
         """Bring the server from what ``loaded`` notes to ``run``: PUT each figure graph and
         shared-facts graph whose digest changed or that is new, DELETE those of records that
-        are gone, then note the new digests. Every graph about to change is first noted as
-        pending, so that the note of a load stopped midway still covers what the server
-        may hold: the next load writes or removes those graphs again."""
+        are gone, then note the new digests. Every graph about to change is first noted
+        (``PENDING`` if new, ``CHANGING`` if replaced or removed), so that the note of a
+        load stopped midway still covers what the server may hold: the next load writes or
+        removes those graphs again."""
         stats, counts = LoadStats(), GraphChanges(shared_unit="fact graphs")
         digests = {figure: span.digest for figure, span in run.spans.items()}
         try:
