@@ -243,8 +243,8 @@ def release_times(workdir: Path, size: int, folder: Path, store: Path) -> dict[s
     of the records changed: a third edited, a third removed, a third added): a full
     conversion of a copy, a re-run of it unchanged, a re-run after the changes with the last
     outputs read from disk (as days after the last release), the update of ``store`` (built
-    from the corpus) with that run's N-Quads, a re-run after a second 1% changed with the
-    outputs in memory, and a re-run after one letter of one record changed (its length
+    from the corpus) with that run's N-Quads, a re-run after a second 1% changed right
+    after, and a re-run after one letter of one record changed (its length
     kept)."""
     work = workdir / f"corpus-{size}-release"
     shutil.rmtree(work, ignore_errors=True)
@@ -478,7 +478,7 @@ def machine() -> str:
 RELEASE_STEPS = {
     "unchanged": "re-run, nothing changed",
     "changed_cold": "re-run after 1% changed, outputs from disk",
-    "changed_warm": "re-run after 1% changed, outputs in memory",
+    "changed_warm": "re-run after 1% changed, right after the store update",
     "same_length": "re-run after one letter changed",
 }
 

@@ -54,7 +54,7 @@ _RDF_TYPE = f"<{v.RDF}type>"
 
 
 def _terms(lines: Iterable[str]) -> list[tuple[str, str]]:
-    """The (predicate, object) of N-Triples or N-Quads lines as pyoxigraph writes them (a
+    """The (predicate, object) of N-Triples lines as pyoxigraph writes them (a
     statement a line, its terms one space apart): the second term, and the rest's first
     word, which is the whole object when it is an IRI (what classes and links count)."""
     terms = []

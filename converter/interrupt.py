@@ -16,7 +16,8 @@ the whole process group, or SIGTERM sent to the main process alone) does in each
    interrupt lands (left to the garbage collector, an interrupt raised while the main
    process writes would leave the pool's threads waiting at exit).
 2. **Putting the outputs in place**: the signal waits until every output is in place
-   (:func:`signals_held`, a moment), so OUTDIR holds one run's outputs, never a mixture.
+   (:func:`signals_held`, a moment), so a signal never leaves OUTDIR with some outputs of
+   each run.
 3. **Noting the run in the kept state** once the outputs are in place: the signal ends
    the run with :class:`InterruptedAfterWrite` (:func:`after_write`): ``interrupted after
    the outputs were written``. The outcomes were kept batch by batch as they were made; the
