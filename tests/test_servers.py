@@ -190,9 +190,9 @@ def test_a_shared_graph_a_stopped_load_wrote_is_removed_by_the_next(tmp_path: Pa
 
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(_Remote, "write", no_final_note)
-            code, out = load(server, releases["without"])
+            code, said = load(server, releases["without"])
         # every change made (g001 removed, g002's shared graph replaced), but not noted
-        assert code == 1 and "1 graphs were written before this failure" in out, out
+        assert code == 1 and "1 graphs were written before this failure" in said, said
         assert count(server, FIGURE_GRAPHS) == 3
         assert load(server, releases["with"])[0] == 0
         rebuilt = stack.enter_context(oxigraph_server(tmp_path / "rebuilt"))
